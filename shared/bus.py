@@ -1,0 +1,193 @@
+"""The only code that touches Redis streams.
+
+Entries are ``{"type": <message tag>, "data": <msgpack>}`` so ``redis-cli XRANGE`` shows
+what they are.  Delivery is at-least-once through consumer groups; a handler's outputs
+and the ack of its input are committed in one MULTI/EXEC, so a crash either loses
+both (the input is redelivered and the same deterministic ids are produced) or keeps
+both.  Entries that cannot be decoded, or that keep failing, go to ``<stream>:dlq``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+import redis
+
+from shared import messages, streams
+from shared.messages import Msg
+
+log = logging.getLogger("polybot.bus")
+
+Out = tuple[str, Msg]  # (stream, message) to publish
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    stream: str
+    entry_id: str
+    msg: Msg
+
+
+class Bus:
+    """Publishing side, shared by producers and consumers."""
+
+    def __init__(self, client: redis.Redis, *, maxlen: int = 100_000):
+        self.redis = client
+        self.maxlen = maxlen
+
+    def publish(self, stream: str, msg: Msg) -> str:
+        return self.commit([(stream, msg)])[0]
+
+    def commit(self, outputs: Iterable[Out], acks: Sequence[tuple[str, str, str]] = ()) -> list[str]:
+        """XADD every output and XACK every (stream, group, entry_id), atomically."""
+        pipe = self.redis.pipeline(transaction=True)
+        outputs = list(outputs)
+        for stream, msg in outputs:
+            pipe.xadd(stream, fields(msg), maxlen=self.maxlen, approximate=True)
+        for stream, group, entry_id in acks:
+            pipe.xack(stream, group, entry_id)
+        results = pipe.execute()
+        return [_text(r) for r in results[: len(outputs)]]
+
+
+def fields(msg: Msg) -> dict[str, bytes | str]:
+    return {"type": messages.type_name(msg), "data": messages.encode(msg)}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class Consumer:
+    """One replica of one consumer group, reading one or more streams.
+
+    ``group`` is the consuming service's name; ``name`` is a stable replica name
+    (``risk-1``), never a random one, so a restarted replica finds its own pending
+    entries again.
+    """
+
+    def __init__(self, bus: Bus, group: str, name: str, stream_names: Sequence[str], *,
+                 block_ms: int = 1000, count: int = 64, claim_idle_ms: int = 60_000,
+                 max_deliveries: int = 5):
+        self.bus = bus
+        self.redis = bus.redis
+        self.group = group
+        self.name = name
+        self.streams = tuple(stream_names)
+        self.block_ms = block_ms
+        self.count = count
+        self.claim_idle_ms = claim_idle_ms
+        self.max_deliveries = max_deliveries
+        self._backlog = True  # re-read our own pending entries before new ones
+
+    # -- setup -------------------------------------------------------------------
+    def ensure_groups(self) -> None:
+        """XGROUP CREATE ... 0 MKSTREAM, ignoring only BUSYGROUP."""
+        for stream in self.streams:
+            try:
+                self.redis.xgroup_create(stream, self.group, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    # -- reading -----------------------------------------------------------------
+    def read(self, block_ms: int | None = None) -> list[Entry]:
+        """Our pending entries first (after a restart or a failure), then new ones."""
+        if self._backlog:
+            entries = self._read({s: "0" for s in self.streams}, block_ms=None)
+            if entries:
+                return self._screen_redeliveries(entries)
+            self._backlog = False
+        block = self.block_ms if block_ms is None else block_ms
+        return self._read({s: ">" for s in self.streams}, block_ms=block)
+
+    def retry_pending(self) -> None:
+        """After a failed handler: the entry stays pending and is read again."""
+        self._backlog = True
+
+    def _read(self, ids: dict[str, str], block_ms: int | None) -> list[Entry]:
+        try:
+            reply = self.redis.xreadgroup(self.group, self.name, ids, count=self.count,
+                                          block=block_ms if block_ms else None)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # Redis restarted or the stream was deleted: recreate and read again later.
+            log.warning("consumer group missing, recreating", extra={"data": {"group": self.group}})
+            self.ensure_groups()
+            return []
+        return [e for e in self._decode_reply(reply) if e is not None]
+
+    def _decode_reply(self, reply) -> list[Entry | None]:
+        out: list[Entry | None] = []
+        for stream, items in reply or []:
+            stream = _text(stream)
+            for entry_id, data in items:
+                out.append(self._decode(stream, _text(entry_id), data))
+        return out
+
+    def _decode(self, stream: str, entry_id: str, data: dict | None) -> Entry | None:
+        if not data:  # a pending entry that was trimmed away meanwhile
+            self.redis.xack(stream, self.group, entry_id)
+            return None
+        try:
+            payload = data.get(b"data", data.get("data"))
+            if payload is None:
+                raise msgspec.DecodeError("entry has no 'data' field")
+            return Entry(stream, entry_id, messages.decode(stream, payload))
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self.dead_letter(stream, entry_id, data, f"undecodable: {exc}")
+            return None
+
+    def _screen_redeliveries(self, entries: list[Entry]) -> list[Entry]:
+        """Dead-letter entries delivered more than ``max_deliveries`` times."""
+        keep = []
+        for entry in entries:
+            info = self.redis.xpending_range(entry.stream, self.group, min=entry.entry_id,
+                                             max=entry.entry_id, count=1)
+            delivered = info[0]["times_delivered"] if info else 0
+            if delivered > self.max_deliveries:
+                raw = self.redis.xrange(entry.stream, entry.entry_id, entry.entry_id)
+                self.dead_letter(entry.stream, entry.entry_id, raw[0][1] if raw else {},
+                                 f"delivered {delivered} times without success")
+            else:
+                keep.append(entry)
+        return keep
+
+    # -- acknowledging / dead letters ----------------------------------------------
+    def commit(self, entry: Entry, outputs: Iterable[Out] = ()) -> None:
+        """Publish the handler's outputs and ack its input in one transaction."""
+        self.bus.commit(outputs, [(entry.stream, self.group, entry.entry_id)])
+
+    def dead_letter(self, stream: str, entry_id: str, data: dict, error: str) -> None:
+        record = {"stream": stream, "entry_id": entry_id, "group": self.group, "error": error[:2000]}
+        for key, value in (data or {}).items():
+            record[f"orig_{_text(key)}"] = value
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xadd(streams.dlq(stream), record, maxlen=self.bus.maxlen, approximate=True)
+        pipe.xack(stream, self.group, entry_id)
+        pipe.execute()
+        log.error("dead-lettered an entry", extra={"data": {"stream": stream, "entry_id": entry_id,
+                                                           "error": error[:300]}})
+
+    # -- recovery of other replicas' abandoned entries ------------------------------
+    def sweep(self) -> int:
+        """XAUTOCLAIM entries idle longer than ``claim_idle_ms``, following the cursor
+        to the end; claimed entries become our backlog. Returns how many were claimed."""
+        claimed = 0
+        for stream in self.streams:
+            cursor = "0-0"
+            while True:
+                # (redis-py drops the cursor from JUSTID replies, so take full entries)
+                reply = self.redis.xautoclaim(stream, self.group, self.name, self.claim_idle_ms,
+                                              start_id=cursor, count=100)
+                cursor, ids = _text(reply[0]), reply[1]
+                claimed += len(ids)
+                if cursor == "0-0":
+                    break
+        if claimed:
+            self._backlog = True
+        return claimed
