@@ -22,6 +22,7 @@ from shared.messages import Msg
 log = logging.getLogger("polybot.bus")
 
 Out = tuple[str, Msg]  # (stream, message) to publish
+SEEN_TTL_S = 7 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +42,20 @@ class Bus:
     def publish(self, stream: str, msg: Msg) -> str:
         return self.commit([(stream, msg)])[0]
 
-    def commit(self, outputs: Iterable[Out], acks: Sequence[tuple[str, str, str]] = ()) -> list[str]:
+    def commit(self, outputs: Iterable[Out], acks: Sequence[tuple[str, str, str]] = (),
+               seen: str | None = None) -> list[str]:
         """XADD every output and XACK every (stream, group, entry_id), atomically."""
         pipe = self.redis.pipeline(transaction=True)
+        if seen is not None:
+            pipe.set(seen, 1, ex=SEEN_TTL_S)
         outputs = list(outputs)
         for stream, msg in outputs:
             pipe.xadd(stream, fields(msg), maxlen=self.maxlen, approximate=True)
         for stream, group, entry_id in acks:
             pipe.xack(stream, group, entry_id)
         results = pipe.execute()
-        return [_text(r) for r in results[: len(outputs)]]
+        first = 1 if seen is not None else 0
+        return [_text(r) for r in results[first: first + len(outputs)]]
 
 
 def fields(msg: Msg) -> dict[str, bytes | str]:
@@ -159,8 +164,17 @@ class Consumer:
 
     # -- acknowledging / dead letters ----------------------------------------------
     def commit(self, entry: Entry, outputs: Iterable[Out] = ()) -> None:
-        """Publish the handler's outputs and ack its input in one transaction."""
-        self.bus.commit(outputs, [(entry.stream, self.group, entry.entry_id)])
+        """Publish the handler's outputs, ack its input and remember its id, atomically."""
+        self.bus.commit(outputs, [(entry.stream, self.group, entry.entry_id)],
+                        seen=self._seen_key(entry))
+
+    def already_handled(self, entry: Entry) -> bool:
+        """True for a second copy of a message (same id) this group already committed:
+        an upstream service re-published it after a restart."""
+        return bool(self.redis.exists(self._seen_key(entry)))
+
+    def _seen_key(self, entry: Entry) -> str:
+        return streams.seen_key(self.group, str(entry.msg.id))
 
     def dead_letter(self, stream: str, entry_id: str, data: dict, error: str) -> None:
         record = {"stream": stream, "entry_id": entry_id, "group": self.group, "error": error[:2000]}

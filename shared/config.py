@@ -83,7 +83,8 @@ def warn_if_readable_by_others(path: Path, warn=None) -> None:
 
 
 def load(cls: type[T], environ: Mapping[str, str], **overrides: Any) -> T:
-    """Decode ``cls`` from ``environ`` (already merged) and validate it."""
+    """Decode ``cls`` (a Config, or any frozen Struct whose ``__post_init__`` raises
+    ``ValueError("field: why")``) from ``environ`` (already merged) and validate it."""
     raw: dict[str, Any] = {}
     for field in msgspec.structs.fields(cls):
         name = env_name(field.name)
@@ -94,7 +95,9 @@ def load(cls: type[T], environ: Mapping[str, str], **overrides: Any) -> T:
         config = msgspec.convert(raw, cls, strict=False)
     except msgspec.ValidationError as exc:
         raise _config_error(cls, raw, exc) from None
-    config.check()
+    check = getattr(config, "check", None)
+    if check is not None:
+        check()
     return config
 
 
@@ -105,12 +108,17 @@ def _coerce(value: str, annotation: Any) -> Any:
     return value
 
 
-def _config_error(cls: type[Config], raw: dict[str, Any], exc: msgspec.ValidationError) -> ConfigError:
+def _config_error(cls: type, raw: dict[str, Any], exc: msgspec.ValidationError) -> ConfigError:
     message = str(exc)
-    field = message.rsplit("$.", 1)[-1].split("[")[0].strip("`") if "$." in message else ""
-    expected = message.split(" - at ")[0]
-    return ConfigError(env_name(field) or cls.__name__, raw.get(field), expected,
-                       secret=field in cls.SECRETS)
+    if "$." in message:  # msgspec's own type error: "Expected `int`, got `str` - at `$.field`"
+        field = message.rsplit("$.", 1)[-1].split("[")[0].strip("`")
+        expected = message.split(" - at ")[0]
+    else:  # a __post_init__ rule: "field: why"
+        field, _, expected = message.partition(": ")
+        field = field if field in raw or hasattr(cls, field) else ""
+    secrets = getattr(cls, "SECRETS", frozenset())
+    return ConfigError(env_name(field) or cls.__name__, raw.get(field, "<default>"), expected or message,
+                       secret=field in secrets)
 
 
 def require(condition: bool, field: str, value: object, expected: str, secret: bool = False) -> None:

@@ -141,6 +141,9 @@ class ServiceLoop:
         return handled
 
     def _process(self, entry: Entry) -> int:
+        if self.consumer.already_handled(entry):
+            self.consumer.commit(entry, ())  # a duplicate copy: ack it, do nothing
+            return 1
         try:
             outputs = list(self.handler.handle(entry.stream, entry.msg))
             self.consumer.commit(entry, outputs)

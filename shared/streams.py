@@ -52,3 +52,8 @@ def health_key(service: str, consumer: str) -> str:
 def executor_order_key(order_key: str) -> str:
     """The executor's record of one order (its idempotency guard)."""
     return f"{PREFIX}:executor:order:{order_key}"
+
+
+def seen_key(group: str, message_id: str) -> str:
+    """Marks a message id as handled by a group (runtime-level idempotency)."""
+    return f"{PREFIX}:seen:{group}:{message_id}"

@@ -154,3 +154,11 @@ def test_consumer_recreates_its_group_after_redis_lost_the_stream(real_redis):
     assert loop.consumer.read(block_ms=10) == []
     bus.publish(streams.CLOCK, stubs.tick(1))
     assert loop.run(until_idle=True) == 1
+
+
+def test_a_republished_copy_with_the_same_id_is_acked_without_handling(fake_redis):
+    bus, handler = Bus(fake_redis), Echo()
+    bus.publish(streams.CLOCK, stubs.tick(1))
+    bus.publish(streams.CLOCK, stubs.tick(1))  # e.g. the clock restarted and re-published
+    assert make_loop(fake_redis, handler).run(until_idle=True) == 2
+    assert handler.calls == 1 and len(out_entries(fake_redis)) == 1

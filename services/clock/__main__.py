@@ -1,0 +1,3 @@
+from services.clock.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""The interval clock: publishes IntervalTick at each window start and WindowClosed at
+each window end, for every interval of the run, resuming where it stopped.
+
+In lockstep mode (simulator at ``--speed max``) simulated time only moves when the
+pipeline has finished with the current step, so a replay runs as fast as the services
+go and gives the same result as a real-time run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+
+import msgspec
+
+from services.clock.config import ClockConfig
+from services.clock.schedule import RunPlan, first_start_of
+from shared import streams
+from shared.bus import Bus
+from shared.clock import Clock, SimClock, WINDOW_SECONDS, window_start_of
+from shared.health import Heartbeat
+from shared.ledger_view import read_state, wait_for_state
+
+log = logging.getLogger("polybot.clock")
+
+
+class Ticker:
+    def __init__(self, cfg: ClockConfig, bus: Bus, clock: Clock, should_stop: Callable[[], bool],
+                 sleep: Callable[[float], None] = time.sleep):
+        self.cfg = cfg
+        self.bus = bus
+        self.clock = clock
+        self.should_stop = should_stop
+        self.sleep = sleep
+        self.heartbeat = Heartbeat(bus.redis, "clock", f"clock-{cfg.replica}", ttl_ms=cfg.heartbeat_ttl_ms)
+
+    # -- the plan ------------------------------------------------------------------
+    def load_plan(self) -> RunPlan:
+        raw = self.bus.redis.get(streams.RUN_KEY)
+        if raw:
+            return msgspec.json.decode(raw, type=RunPlan)
+        state = read_state(self.bus.redis)
+        if state is not None and state.run_id and not state.run_complete:
+            # Redis lost the plan but the ledger (rebuilt from its files) knows the run.
+            plan = RunPlan.new(first_start_of(state.run_id), state.intervals_total, self.cfg.entry_deadline_s)
+            plan.ticked, plan.closed = state.decided_through, state.settled_through
+            log.info("resuming the ledger's run", extra={"data": {"run_id": plan.run_id, "closed": plan.closed}})
+            return plan
+        if self.cfg.run_id:
+            return RunPlan.new(first_start_of(self.cfg.run_id), self.cfg.intervals, self.cfg.entry_deadline_s)
+        now = self.clock.now()
+        first = int(now) if int(now) == now and int(now) % WINDOW_SECONDS == 0 else window_start_of(now) + WINDOW_SECONDS
+        return RunPlan.new(first, self.cfg.intervals, self.cfg.entry_deadline_s)
+
+    def save(self, plan: RunPlan) -> None:
+        self.bus.redis.set(streams.RUN_KEY, msgspec.json.encode(plan))
+
+    # -- the loop ------------------------------------------------------------------
+    def run(self) -> int:
+        plan = self.load_plan()
+        self.save(plan)
+        log.info("run plan", extra={"data": json.loads(msgspec.json.encode(plan))})
+        k = plan.closed + 1
+        while k <= plan.intervals and not self.should_stop():
+            if not self._interval(plan, k):
+                break
+            k += 1
+        if self.cfg.lockstep and not self.should_stop():
+            # Let the venue publish the last resolutions (they come after a delay).
+            _, end = plan.window(min(k, plan.intervals))
+            self._reach(end + self.cfg.resolution_grace_s)
+        log.info("run finished", extra={"data": {"run_id": plan.run_id, "last_interval": k - 1}})
+        while not self.should_stop():  # stay up (and healthy) until told to stop
+            self.heartbeat.beat(run_id=plan.run_id, done=True)
+            self.sleep(0.2)
+        return 0
+
+    def _interval(self, plan: RunPlan, k: int) -> bool:
+        """Open and close window k; False when the run must stop (halt)."""
+        start, end = plan.window(k)
+        self._reach(start)
+        self.bus.publish(streams.CLOCK, plan.tick(k, self.clock.now_ns()))
+        plan.ticked = max(plan.ticked, k)
+        self.save(plan)
+        log.info("interval opened", extra={"data": {"interval": k, "window_start": start}})
+        if self.cfg.lockstep and not self._wait_ledger(lambda s: s.decided_through >= k, plan):
+            return False
+        self._reach(end)
+        self.bus.publish(streams.CLOCK, plan.closed_event(k, self.clock.now_ns()))
+        plan.closed = k
+        self.save(plan)
+        if self.cfg.lockstep and not self._wait_ledger(lambda s: s.settled_through >= k, plan):
+            return False
+        state = read_state(self.bus.redis)
+        if state is not None and state.run_id == plan.run_id and state.halted:
+            log.critical("trading halted: the run ends", extra={"data": {"reason": state.halt_reason}})
+            return False
+        return True
+
+    def _wait_ledger(self, ready, plan: RunPlan) -> bool:
+        """Wait (heartbeating) until the ledger is ready; False if it halted instead."""
+        def done(state) -> bool:
+            return state.run_id == plan.run_id and (ready(state) or state.halted)
+
+        while not self.should_stop():
+            state = wait_for_state(self.bus.redis, done, timeout_s=1.0, should_stop=self.should_stop)
+            self.heartbeat.beat(run_id=plan.run_id)
+            if state is not None:
+                return not state.halted or ready(state)
+        return False
+
+    def _reach(self, unix_s: int) -> None:
+        """Make it ``unix_s``: advance simulated time, or wait for it."""
+        if self.cfg.lockstep and isinstance(self.clock, SimClock):
+            self.clock.advance_to(unix_s * 1000)
+            return
+        while not self.should_stop() and self.clock.now() < unix_s:
+            self.heartbeat.beat()
+            self.sleep(min(0.2, max(0.001, unix_s - self.clock.now())))

@@ -1,0 +1,73 @@
+"""The state directory: bot_state.json (atomic), trades.log, equity_curve.csv, metrics.log."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+
+from services.ledger.book import EquityPoint, TradeRecord
+
+EQUITY_HEADER = "interval,timestamp,capital,peak,drawdown_pct,win_streak,outcome\n"
+_json = msgspec.json.Encoder(decimal_format="string")
+
+
+def write_atomic(path: Path, data: bytes, fsync: bool = True) -> None:
+    """Temp file in the same directory, fsync, rename: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def trade_line(record: TradeRecord) -> bytes:
+    return _json.encode(record) + b"\n"
+
+
+def equity_line(point: EquityPoint) -> bytes:
+    return (f"{point.interval},{point.timestamp},{point.capital},{point.peak},"
+            f"{point.drawdown_pct},{point.win_streak},{point.outcome}\n").encode()
+
+
+class StateFiles:
+    def __init__(self, directory: Path, fsync: bool = True):
+        self.dir = directory
+        self.fsync = fsync
+        directory.mkdir(parents=True, exist_ok=True)
+        self.state = directory / "bot_state.json"
+        self.trades = directory / "trades.log"
+        self.equity = directory / "equity_curve.csv"
+        self.metrics = directory / "metrics.log"
+
+    def write_state(self, state: dict) -> None:
+        write_atomic(self.state, msgspec.json.format(_json.encode(state), indent=2) + b"\n", self.fsync)
+
+    def rewrite(self, records: Iterable[TradeRecord], points: Iterable[EquityPoint]) -> None:
+        write_atomic(self.trades, b"".join(trade_line(r) for r in records), self.fsync)
+        write_atomic(self.equity, EQUITY_HEADER.encode() + b"".join(equity_line(p) for p in points), self.fsync)
+
+    def append(self, records: list[TradeRecord], points: list[EquityPoint]) -> None:
+        self._append(self.trades, b"".join(trade_line(r) for r in records))
+        self._append(self.equity, b"".join(equity_line(p) for p in points))
+
+    def append_metric(self, line: dict) -> None:
+        self._append(self.metrics, _json.encode(line) + b"\n")
+
+    def _append(self, path: Path, data: bytes) -> None:
+        if not data:
+            return
+        with open(path, "ab") as f:
+            f.write(data)
+            f.flush()
+            if self.fsync:
+                os.fsync(f.fileno())

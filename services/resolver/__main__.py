@@ -1,0 +1,3 @@
+from services.resolver.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from shared.config import require
+from shared.runtime import RuntimeConfig
+
+
+class ResolverConfig(RuntimeConfig, frozen=True, kw_only=True):
+    gamma_url: str = "https://gamma-api.polymarket.com"
+    http_timeout_s: float = 5.0
+    max_polls: int = 40
+
+    def check(self) -> None:
+        super().check()
+        require(self.gamma_url.startswith(("https://", "http://127.", "http://localhost")), "gamma_url",
+                self.gamma_url, "an https:// URL (plain http only for a local simulator)")
+        require(0 < self.http_timeout_s <= 60, "http_timeout_s", self.http_timeout_s, "seconds in (0, 60]")
+        require(1 <= self.max_polls <= 1000, "max_polls", self.max_polls, "an integer from 1 to 1000")

@@ -1,0 +1,88 @@
+"""rq jobs: poll the venue until a window's market is resolved, then publish it.
+
+A job, not a stream message: it waits, retries with growing intervals, and either
+publishes one MarketResolved or gives up (the ledger keeps its provisional settlement
+and reports the settlement as unconfirmed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+import requests
+
+from shared import messages as m, streams
+from shared.bus import Bus
+from shared.clock import Clock
+
+log = logging.getLogger("polybot.resolver")
+
+class NotResolvedYet(Exception):
+    """The market is not resolved yet: rq retries the job later."""
+
+
+@dataclass
+class Context:
+    bus: Bus
+    gamma_url: str
+    session: requests.Session
+    clock: Clock
+    timeout: float = 5.0
+
+
+CONTEXT: Context | None = None  # set once by the worker's main before it starts
+
+
+def poll_resolution(run_id: str, interval: int, slug: str) -> str:
+    ctx = CONTEXT
+    if ctx is None:
+        raise RuntimeError("resolver context not initialised")
+    market = fetch_market(ctx, slug)
+    winner = resolved_outcome(market)
+    if winner is False:
+        raise NotResolvedYet(slug)
+    now = ctx.clock.now_ns()
+    ctx.bus.publish(streams.RESOLUTIONS, m.MarketResolved(
+        **m.header(key=("resolved", run_id, interval), ts_event=now, ts_init=now),
+        run_id=run_id, interval=interval, slug=slug, condition_id=str(market.get("conditionId", "")),
+        winning_outcome=winner, source="polymarket-gamma"))
+    return str(winner)
+
+
+def fetch_market(ctx: Context, slug: str) -> dict:
+    url = f"{ctx.gamma_url.rstrip('/')}/markets/slug/{slug}"
+    response = ctx.session.get(url, timeout=ctx.timeout)
+    if response.status_code == 404:
+        raise NotResolvedYet(f"{slug} not visible")
+    response.raise_for_status()
+    market = response.json()
+    if not isinstance(market, dict):
+        raise ValueError(f"gamma returned {type(market).__name__} for {slug}, expected an object")
+    return market
+
+
+def resolved_outcome(market: dict):
+    """'Up'/'Down', None for a void 50/50 market, or False when not resolved yet.
+
+    Resolved = closed, and one outcome price >= 0.999 with the other <= 0.001
+    (umaResolutionStatus "pending" is not final).
+    """
+    if not market.get("closed") or market.get("umaResolutionStatus") == "pending":
+        return False
+    outcomes = _json_list(market.get("outcomes"))
+    prices = [float(p) for p in _json_list(market.get("outcomePrices"))]
+    if len(outcomes) != 2 or len(prices) != 2:
+        raise ValueError("resolved market without two outcomes and two prices")
+    if prices == [0.5, 0.5]:
+        return None
+    for label, price in zip(outcomes, prices):
+        if price >= 0.999 and label in ("Up", "Down"):
+            return label
+    return False
+
+
+def _json_list(value) -> list:
+    # Gamma encodes these lists as JSON strings.
+    return json.loads(value) if isinstance(value, str) else list(value or [])
