@@ -87,8 +87,10 @@ def usable_closes(open_times_ms: np.ndarray, closes: np.ndarray, window_start_s:
     prices = np.asarray(closes, dtype=np.float64)
     if times.ndim != 1 or times.shape != prices.shape or times.dtype.kind not in "iu":
         raise UnusableHistory("skip_invalid_input", "open times and closes must be equal-length 1-D, times integer")
-    if isinstance(window_start_s, bool) or not isinstance(window_start_s, int) or window_start_s % WINDOW_S:
+    is_integer = isinstance(window_start_s, (int, np.integer)) and not isinstance(window_start_s, bool)
+    if not is_integer or window_start_s % WINDOW_S:
         raise UnusableHistory("skip_invalid_input", f"window start {window_start_s!r} is not a multiple of 300 s")
+    window_start_s = int(window_start_s)
     if not 0 < window_start_s < 10**11:  # keeps the ms value inside int64
         raise UnusableHistory("skip_invalid_input", f"window start {window_start_s} is out of range")
     last_open_ms = window_start_s * 1000 - CANDLE_MS
@@ -98,11 +100,13 @@ def usable_closes(open_times_ms: np.ndarray, closes: np.ndarray, window_start_s:
         raise UnusableHistory("skip_invalid_input", "candle open times are not strictly increasing")
     if past_times.size < history_bars:
         raise UnusableHistory(
-            "skip_insufficient_history", f"{past_times.size} closed candles before the window start, need {history_bars}"
+            "skip_insufficient_history",
+            f"{past_times.size} closed candles before the window start, need {history_bars}",
         )
     recent = past_times[-history_bars:]
     if recent[-1] != last_open_ms:
-        raise UnusableHistory("skip_stale_data", f"last closed candle opened at {int(recent[-1])} ms, expected {last_open_ms}")
+        why = f"last closed candle opened at {int(recent[-1])} ms, expected {last_open_ms}"
+        raise UnusableHistory("skip_stale_data", why)
     if np.any(np.diff(recent) != CANDLE_MS):
         raise UnusableHistory("skip_gap", f"gap in the last {history_bars} candles")
     return past_closes[-history_bars:]
@@ -120,16 +124,21 @@ def _market_input_problem(btc_price, imbalance, up_ask, down_ask) -> str | None:
 
 
 def _is_valid_imbalance(value) -> bool:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    # Decimal too: shared MarketData carries the imbalance as Decimal.
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating, Decimal)):
         return False
-    return math.isfinite(value) and -1.0 <= value <= 1.0
+    if isinstance(value, Decimal):
+        finite = value.is_finite()  # checked first: comparing or float()-ing an sNaN raises
+    else:
+        finite = isinstance(value, (int, np.integer)) or math.isfinite(value)  # huge ints overflow isfinite
+    return finite and -1 <= value <= 1
 
 
 def _history_window(closes, history_bars: int) -> np.ndarray | Prediction:
     """Last `history_bars` closes as contiguous float64, or a SKIP saying why not."""
     try:
         prices = np.asarray(closes, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         return _skip("skip_invalid_input", f"closes are not numeric: {exc}")
     if prices.ndim != 1:
         return _skip("skip_invalid_input", f"closes must be 1-D, got shape {prices.shape}")
@@ -152,7 +161,9 @@ def compute_indicators(window: np.ndarray, cfg: PredictorConfig) -> Indicators:
     )
     valid_hist = hist[np.isfinite(hist)]
     hist_scale = float(np.mean(np.abs(valid_hist))) if valid_hist.size else math.nan
-    return Indicators(float(rsi[-1]), float(macd[-1]), float(signal[-1]), float(macd[-2]), float(signal[-2]), hist_scale)
+    return Indicators(
+        float(rsi[-1]), float(macd[-1]), float(signal[-1]), float(macd[-2]), float(signal[-2]), hist_scale
+    )
 
 
 def decide(ind: Indicators, imbalance: float | None, cfg: PredictorConfig) -> Decision:
@@ -162,13 +173,16 @@ def decide(ind: Indicators, imbalance: float | None, cfg: PredictorConfig) -> De
     cross = f"MACD {ind.macd_prev:.4f}/{ind.signal_prev:.4f} -> {ind.macd:.4f}/{ind.signal:.4f} (line/signal)"
     if ind.rsi < cfg.rsi_oversold and bullish:
         score = (cfg.rsi_oversold - ind.rsi) / cfg.rsi_oversold
-        return Decision("UP", "strict_up", f"RSI {ind.rsi:.2f} < {cfg.rsi_oversold:g} and bullish crossover: {cross}", score)
+        why = f"RSI {ind.rsi:.2f} < {cfg.rsi_oversold:g} and bullish crossover: {cross}"
+        return Decision("UP", "strict_up", why, score)
     if ind.rsi > cfg.rsi_overbought and bearish:
         score = (ind.rsi - cfg.rsi_overbought) / (100.0 - cfg.rsi_overbought)
-        return Decision("DOWN", "strict_down", f"RSI {ind.rsi:.2f} > {cfg.rsi_overbought:g} and bearish crossover: {cross}", score)
+        why = f"RSI {ind.rsi:.2f} > {cfg.rsi_overbought:g} and bearish crossover: {cross}"
+        return Decision("DOWN", "strict_down", why, score)
     if cfg.profile == "strict":
         kind = "bullish" if bullish else "bearish" if bearish else "no"
-        return Decision("SKIP", "skip_no_signal", f"strict rule did not fire: RSI {ind.rsi:.2f}, {kind} crossover; {cross}")
+        why = f"strict rule did not fire: RSI {ind.rsi:.2f}, {kind} crossover; {cross}"
+        return Decision("SKIP", "skip_no_signal", why)
     return _secondary(ind, imbalance, cfg)
 
 
@@ -186,10 +200,10 @@ def _secondary(ind: Indicators, imbalance: float | None, cfg: PredictorConfig) -
     against = imbalance is not None and (imbalance <= cfg.obi_bearish if up else imbalance >= cfg.obi_bullish)
     obi_text = "n/a (neutral)" if imbalance is None else f"{imbalance:+.4f}"
     if against:
-        why = f"MACD histogram {hist:+.4f} and RSI {ind.rsi:.2f} say {side} but order-book imbalance {obi_text} is against"
+        why = f"MACD histogram {hist:+.4f} and RSI {ind.rsi:.2f} say {side} but imbalance {obi_text} is against"
         return Decision("SKIP", "skip_disagree", why)
     score = (ind.rsi - 50.0) / (cfg.rsi_overbought - 50.0) if up else (50.0 - ind.rsi) / (50.0 - cfg.rsi_oversold)
-    why = f"MACD histogram {hist:+.4f}, RSI {ind.rsi:.2f} in ({rsi_low:g}, {rsi_high:g}), imbalance {obi_text} not against"
+    why = f"MACD histogram {hist:+.4f}, RSI {ind.rsi:.2f} in ({rsi_low:g}, {rsi_high:g}), imbalance {obi_text}"
     return Decision(side, f"secondary_{side.lower()}", why, score)
 
 
@@ -224,7 +238,7 @@ def predict(
     closes: np.ndarray,
     *,
     btc_price: Decimal | None = None,
-    imbalance: float | None = None,
+    imbalance: float | Decimal | None = None,
     up_ask: Decimal | None = None,
     down_ask: Decimal | None = None,
     cfg: PredictorConfig = DEFAULT_CONFIG,
@@ -233,6 +247,7 @@ def predict(
     problem = _market_input_problem(btc_price, imbalance, up_ask, down_ask)
     if problem:
         return _skip("skip_invalid_input", problem)
+    imbalance = None if imbalance is None else float(imbalance)  # one numeric type for the rules
     window = _history_window(closes, cfg.history_bars)
     if isinstance(window, Prediction):
         return window
@@ -256,7 +271,7 @@ def predict_window(
     *,
     window_start_s: int,
     btc_price: Decimal | None = None,
-    imbalance: float | None = None,
+    imbalance: float | Decimal | None = None,
     up_ask: Decimal | None = None,
     down_ask: Decimal | None = None,
     cfg: PredictorConfig = DEFAULT_CONFIG,
@@ -266,7 +281,7 @@ def predict_window(
         window = usable_closes(open_times_ms, closes, window_start_s, cfg.history_bars)
     except UnusableHistory as exc:
         return _skip(exc.rule, str(exc))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # e.g. closes that are not numbers
         return _skip("skip_invalid_input", f"unusable candles: {exc}")
     return predict(window, btc_price=btc_price, imbalance=imbalance, up_ask=up_ask, down_ask=down_ask, cfg=cfg)
 
@@ -277,7 +292,7 @@ def _apply_edge_gate(decision, conf, up_ask, down_ask, cfg, facts) -> Prediction
     prices = {"implied_probability": ask, "break_even_probability": break_even}
     if cfg.min_edge is not None:
         if break_even is None:
-            why = f"{decision.signal} ({decision.rule}) but no best ask: edge gate (min_edge {cfg.min_edge}) cannot be checked"
+            why = f"{decision.signal} ({decision.rule}) but no best ask to check min_edge {cfg.min_edge} against"
             return _skip("skip_no_price", why, facts | prices)
         edge = _CTX.subtract(conf, break_even)
         if edge < cfg.min_edge:
@@ -287,7 +302,9 @@ def _apply_edge_gate(decision, conf, up_ask, down_ask, cfg, facts) -> Prediction
             )
             return _skip("skip_edge", why, facts | prices)
     reasoning = f"{decision.signal} by {decision.rule}: {decision.reasoning}; confidence {conf}"
-    return Prediction(signal=decision.signal, confidence=conf, rule=decision.rule, reasoning=reasoning, **facts, **prices)
+    return Prediction(
+        signal=decision.signal, confidence=conf, rule=decision.rule, reasoning=reasoning, **facts, **prices
+    )
 
 
 def _reported_facts(ind: Indicators, window: np.ndarray, btc_price, imbalance) -> dict:
@@ -298,7 +315,7 @@ def _reported_facts(ind: Indicators, window: np.ndarray, btc_price, imbalance) -
         "rsi": _quantize(ind.rsi, _Q8),
         "macd_line": _quantize(ind.macd, _Q8),
         "macd_signal": _quantize(ind.signal, _Q8),
-        "order_book_imbalance": None if imbalance is None else _quantize(float(imbalance), _Q8),
+        "order_book_imbalance": None if imbalance is None else _quantize(imbalance, _Q8),
         "btc_price": btc_price,
     }
 
@@ -311,4 +328,5 @@ def _quantize(value: float, exponent: Decimal) -> Decimal | None:
 
 
 def _skip(rule: str, reasoning: str, facts: dict | None = None) -> Prediction:
-    return Prediction(signal="SKIP", confidence=_ZERO, rule=rule, reasoning=f"SKIP ({rule}): {reasoning}", **(facts or {}))
+    reasoning = f"SKIP ({rule}): {reasoning}"
+    return Prediction(signal="SKIP", confidence=_ZERO, rule=rule, reasoning=reasoning, **(facts or {}))

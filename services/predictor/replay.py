@@ -49,7 +49,7 @@ def read_candles(path: str) -> tuple[np.ndarray, np.ndarray]:
     """Open times (int64 ms) and closes (float64) of a validated candle CSV."""
     times: list[int] = []
     closes: list[float] = []
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:  # tolerate a BOM
         reader = csv.reader(handle)
         header = next(reader, None)
         if header != HEADER:
@@ -125,7 +125,8 @@ def run_predict(path: str, profile: str, out: TextIO = sys.stdout, *, cfg: Predi
         out.write(encoder.encode(line).decode() + "\n")
         windows += 1
     if windows == 0:
-        print(f"polybot predict: note: {path} has fewer than {cfg.history_bars} candles before any window", file=sys.stderr)
+        note = f"polybot predict: note: {path} has fewer than {cfg.history_bars} candles before any window"
+        print(note, file=sys.stderr)
     return 0
 
 

@@ -30,7 +30,7 @@ def find_data_dir() -> Path | None:
 def data_dir() -> Path:
     found = find_data_dir()
     if found is None:
-        pytest.skip("shared BTCUSDT 1m data not found: set POLYBOT_DATA_DIR or place it at <repo>/../shared/data/btcusdt-1m")
+        pytest.skip("shared BTCUSDT 1m data not found: set POLYBOT_DATA_DIR or use <repo>/../shared/data/btcusdt-1m")
     return found
 
 

@@ -1,0 +1,3 @@
+from polybot.cli import main
+
+raise SystemExit(main())
