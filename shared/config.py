@@ -95,9 +95,14 @@ def load(cls: type[T], environ: Mapping[str, str], **overrides: Any) -> T:
         config = msgspec.convert(raw, cls, strict=False)
     except msgspec.ValidationError as exc:
         raise _config_error(cls, raw, exc) from None
-    check = getattr(config, "check", None)
+    check = getattr(config, "check", None) or getattr(config, "validate", None)
     if check is not None:
-        check()
+        try:
+            check()
+        except ConfigError:
+            raise
+        except ValueError as exc:  # a struct's own rule: "field: why" or "Cls.field must be ..."
+            raise _rule_error(cls, config, str(exc)) from None
     return config
 
 
@@ -119,6 +124,15 @@ def _config_error(cls: type, raw: dict[str, Any], exc: msgspec.ValidationError) 
     secrets = getattr(cls, "SECRETS", frozenset())
     return ConfigError(env_name(field) or cls.__name__, raw.get(field, "<default>"), expected or message,
                        secret=field in secrets)
+
+
+def _rule_error(cls: type, config: Any, message: str) -> ConfigError:
+    head, _, why = message.partition(": ") if ": " in message else message.partition(" must be ")
+    field = head.rsplit(".", 1)[-1].strip()
+    if not hasattr(config, field):
+        return ConfigError(cls.__name__, "", message)
+    secret = field in getattr(cls, "SECRETS", frozenset())
+    return ConfigError(env_name(field), getattr(config, field), why or message, secret=secret)
 
 
 def require(condition: bool, field: str, value: object, expected: str, secret: bool = False) -> None:

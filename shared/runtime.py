@@ -15,12 +15,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import redis
 
 from shared import log as jsonlog
 from shared.bus import Bus, Consumer, Entry, Out
+from shared.clock import Clock, LiveClock, SimClock
 from shared.config import Config, ConfigError, EXIT_CONFIG, load, read_environment, require
 from shared.errors import FatalError, MessageError, TransientError
 from shared.health import Heartbeat
@@ -41,6 +42,8 @@ class RuntimeConfig(Config, frozen=True, kw_only=True):
     max_deliveries: int = 5
     stream_maxlen: int = 100_000
     heartbeat_ttl_ms: int = 15_000
+    clock: Literal["live", "sim"] = "live"
+    sim_control_url: str = ""
 
     SECRETS: ClassVar[frozenset[str]] = frozenset({"redis_password"})
 
@@ -55,6 +58,12 @@ class RuntimeConfig(Config, frozen=True, kw_only=True):
         require(self.max_deliveries >= 1, "max_deliveries", self.max_deliveries, "an integer >= 1")
         require(self.claim_idle_ms >= 1000, "claim_idle_ms", self.claim_idle_ms, ">= 1000 ms")
         require(self.stream_maxlen >= 1000, "stream_maxlen", self.stream_maxlen, ">= 1000")
+        require(self.clock == "live" or bool(self.sim_control_url), "sim_control_url",
+                self.sim_control_url, "the simulator's control URL when CLOCK=sim")
+
+    def make_clock(self) -> Clock:
+        """The service's time: the system clock, or the simulator's."""
+        return SimClock(self.sim_control_url) if self.clock == "sim" else LiveClock()
 
     def redacted(self) -> dict[str, Any]:
         out = super().redacted()

@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from shared.config import require
 from shared.runtime import RuntimeConfig
 
 
 class ClockConfig(RuntimeConfig, frozen=True, kw_only=True):
-    clock: Literal["live", "sim"] = "live"
-    sim_control_url: str = ""
     lockstep: bool = False  # sim --speed max: advance sim time as fast as the pipeline finishes
     intervals: int = 18
     entry_deadline_s: int = 60
@@ -21,8 +17,6 @@ class ClockConfig(RuntimeConfig, frozen=True, kw_only=True):
         require(1 <= self.intervals <= 100_000, "intervals", self.intervals, "an integer from 1 to 100000")
         require(1 <= self.entry_deadline_s < 300, "entry_deadline_s", self.entry_deadline_s,
                 "seconds after the window start, from 1 to 299")
-        require(self.clock == "live" or bool(self.sim_control_url), "sim_control_url",
-                self.sim_control_url, "the simulator's control URL when CLOCK=sim")
         require(not self.lockstep or self.clock == "sim", "lockstep", self.lockstep,
                 "false unless CLOCK=sim (only simulated time can wait for the pipeline)")
         require(not self.run_id or _parse_run_id(self.run_id) is not None, "run_id", self.run_id,

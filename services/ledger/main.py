@@ -9,7 +9,6 @@ from services.ledger.files import StateFiles
 from services.ledger.handler import LedgerHandler
 from services.ledger.journal import Journal
 from services.ledger.ledger import Ledger
-from shared.clock import LiveClock
 from shared.jobs import enqueue_resolution
 from shared.runtime import service_main
 
@@ -24,7 +23,7 @@ def build(cfg: LedgerConfig, bus, stop):
         def enqueue(run_id: str, interval: int, slug: str, _window_end: int) -> None:
             enqueue_resolution(bus.redis, run_id, interval, slug)
 
-    handler = LedgerHandler(ledger, bus.redis, cfg, LiveClock(), enqueue)
+    handler = LedgerHandler(ledger, bus.redis, cfg, cfg.make_clock(), enqueue)
     bus.commit(handler.publish_state(None))  # rebuilt from the files: tell everyone
     return handler
 

@@ -8,13 +8,12 @@ from rq import Queue, SimpleWorker
 from services.resolver import jobs
 from services.resolver.config import ResolverConfig
 from shared import streams
-from shared.clock import LiveClock
 from shared.runtime import service_main
 
 
 def build(cfg: ResolverConfig, bus, stop):
     jobs.CONTEXT = jobs.Context(bus=bus, gamma_url=cfg.gamma_url, session=requests.Session(),
-                                clock=LiveClock(), timeout=cfg.http_timeout_s)
+                                clock=cfg.make_clock(), timeout=cfg.http_timeout_s)
 
     def work() -> int:
         # SimpleWorker: no fork per job; jobs are short HTTP polls.  rq installs its own

@@ -1,0 +1,3 @@
+from services.feed.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,20 @@
+"""The feed service: Binance candles and depth, CoinGecko, Polymarket discovery."""
+
+from __future__ import annotations
+
+from services.feed.config import FeedConfig
+from services.feed.handler import FeedHandler
+from services.feed.wiring import build_feed
+from shared.config import load, read_environment
+from shared.runtime import RuntimeConfig, service_main
+
+
+def build(cfg: RuntimeConfig, bus, stop):
+    feed_cfg = load(FeedConfig, read_environment())  # validated: bad values exit 2
+    feed = build_feed(feed_cfg, now=cfg.make_clock().now)
+    feed.start()  # WebSocket threads and the REST poller run beside the message loop
+    return FeedHandler(feed.assembler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return service_main("feed", RuntimeConfig, build, argv)
