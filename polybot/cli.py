@@ -1,80 +1,55 @@
-"""The ``polybot`` command."""
+"""The ``polybot`` command: one subcommand per module in ``polybot/commands``.
+
+Each command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``run(args) -> int``.  Every error is one clear line on stderr and a non-zero exit.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive integer")
-    return value
+import polybot.commands
 
 
-def _speed(text: str) -> str:
-    if text == "max":
-        return text
-    try:
-        if float(text) > 0:
-            return text
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError("must be 'max' or a positive number (1 = real time)")
+def command_modules():
+    for info in sorted(pkgutil.iter_modules(polybot.commands.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            yield importlib.import_module(f"polybot.commands.{info.name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     parser = argparse.ArgumentParser(prog="polybot", description="Polymarket 5-minute BTC Up/Down trading bot")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    run = sub.add_parser("run", help="run the whole stack for one run (default: paper, local simulator)")
-    run.add_argument("--market", choices=("sim", "polymarket"), default="sim")
-    run.add_argument("--data", default="synthetic", help="synthetic or a Binance-format CSV (sim only)")
-    run.add_argument("--start", help="ISO 8601 UTC start of the simulated time (sim only)")
-    run.add_argument("--speed", type=_speed, default="max", help="'max' or a factor of real time (sim only)")
-    run.add_argument("--mode", choices=("paper", "live"), default="paper")
-    run.add_argument("--intervals", type=_positive_int, default=18)
-    run.add_argument("--state-dir", default="./state")
-    run.add_argument("--seed", type=int, default=7)
-    run.add_argument("--fresh", action="store_true", help="delete polybot data found in REDIS_URL first")
-    run.add_argument("--timeout", type=float, default=0.0, help="give up after this many seconds (0 = never)")
-
-    sim = sub.add_parser("sim", help="run the exchange simulator", add_help=False)
-    sim.add_argument("args", nargs=argparse.REMAINDER)
-
-    predict = sub.add_parser("predict", help="replay a CSV through the predictor", add_help=False)
-    predict.add_argument("args", nargs=argparse.REMAINDER)
-    return parser
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    handlers = {}
+    for module in command_modules():
+        passthrough = getattr(module, "PASSTHROUGH", False)
+        command = sub.add_parser(module.NAME, help=module.HELP, add_help=not passthrough,
+                                 description=module.HELP)
+        if passthrough:  # the module parses its own arguments (sim, predict)
+            command.add_argument("args", nargs=argparse.REMAINDER)
+        else:
+            module.add_arguments(command)
+        handlers[module.NAME] = module
+    return parser, handlers
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "run":
-        from polybot.run import RunError, RunOptions, run
-
-        if args.market == "polymarket" and args.mode == "live":
-            pass  # the executor itself refuses live mode without keys and confirmation
-        opts = RunOptions(market=args.market, data=args.data, start=args.start, speed=args.speed,
-                          mode=args.mode, intervals=args.intervals, state_dir=args.state_dir,
-                          seed=args.seed, fresh=args.fresh, timeout_s=args.timeout)
-        try:
-            return run(opts)
-        except RunError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:
-            print("interrupted: everything started was stopped", file=sys.stderr)
-            return 130
-    if args.command == "sim":
-        from services.sim.main import main as sim_main
-
-        return sim_main(args.args)
-    if args.command == "predict":
-        from services.predictor.replay import main as predict_main
-
-        return predict_main(args.args)
-    return 2
+    parser, handlers = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    module = handlers.get(argv[0]) if argv else None
+    if module is not None and getattr(module, "PASSTHROUGH", False):
+        # argparse's REMAINDER would swallow neither --help nor leading options
+        args = argparse.Namespace(command=argv[0], args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
+    try:
+        return handlers[args.command].run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
