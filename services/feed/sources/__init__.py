@@ -1,0 +1,1 @@
+"""The feed's upstreams: thin wrappers that fetch and hand payloads to the parsers."""
