@@ -1,0 +1,61 @@
+"""Binance WebSocket streams (synthetic data) and the REST depth snapshot."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from websockets.sync.client import connect
+
+from tests.sim.conftest import START_MS
+
+
+def recv_json(ws) -> dict:
+    return json.loads(ws.recv(timeout=5))
+
+
+def check_depth(book: dict, levels: int) -> None:
+    bids = [Decimal(p) for p, _ in book["bids"]]
+    asks = [Decimal(p) for p, _ in book["asks"]]
+    assert len(bids) == len(asks) == levels
+    assert bids == sorted(bids, reverse=True) and asks == sorted(asks) and bids[0] < asks[0]
+    assert isinstance(book["lastUpdateId"], int)
+
+
+def test_combined_stream_wraps_kline_and_depth(sim):
+    url = sim.urls["binance_ws"] + "/stream?streams=btcusdt@kline_1m/btcusdt@depth20@100ms"
+    with connect(url, open_timeout=5) as ws:
+        first, second = recv_json(ws), recv_json(ws)
+        assert {first["stream"], second["stream"]} == {"btcusdt@kline_1m", "btcusdt@depth20@100ms"}
+        depth = first if first["stream"].startswith("btcusdt@depth") else second
+        check_depth(depth["data"], 20)
+        sim.advance_to(START_MS + 60_000)
+        streams = [recv_json(ws) for _ in range(3)]
+        closing = [m["data"] for m in streams
+                   if m["stream"] == "btcusdt@kline_1m" and m["data"]["k"]["x"]]
+        assert closing and closing[0]["k"]["t"] == START_MS and closing[0]["E"] == START_MS + 60_000
+        pong = ws.ping()
+        assert pong.wait(5)
+
+
+def test_raw_socket_subscribe_and_list(sim):
+    with connect(sim.urls["binance_ws"], open_timeout=5) as ws:
+        ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@kline_1m"], "id": 1}))
+        assert recv_json(ws) == {"result": None, "id": 1}
+        kline = recv_json(ws)
+        assert kline["e"] == "kline" and kline["k"]["i"] == "1m" and kline["s"] == "BTCUSDT"
+        ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": "x"}))
+        assert recv_json(ws) == {"result": ["btcusdt@kline_1m"], "id": "x"}
+
+
+def test_ws_prefixed_combined_path_works_too(sim):
+    with connect(sim.urls["binance_ws"] + "/stream?streams=btcusdt@depth5", open_timeout=5) as ws:
+        message = recv_json(ws)
+        assert message["stream"] == "btcusdt@depth5"
+        check_depth(message["data"], 5)
+
+
+def test_rest_depth(sim):
+    check_depth(sim.get_json("binance_rest", "/api/v3/depth", symbol="BTCUSDT", limit=10), 10)
+    assert len(sim.get_json("binance_rest", "/api/v3/depth", symbol="BTCUSDT")["bids"]) == 100
+    assert sim.get("binance_rest", "/api/v3/depth", symbol="ETHUSDT").json()["code"] == -1121
