@@ -51,11 +51,19 @@ class Processes:
         return [c for c in self.children if c.proc.poll() is not None]
 
     def stop_all(self, grace_s: float = 5.0) -> None:
-        for child in reversed(self.children):
+        """Services first (they finish and ack their current message), then the
+        simulator and Redis they depend on."""
+        infrastructure = {"redis", "sim"}
+        self._stop([c for c in self.children if c.name not in infrastructure], grace_s)
+        self._stop([c for c in reversed(self.children) if c.name in infrastructure], grace_s)
+
+    @staticmethod
+    def _stop(children: list[Child], grace_s: float) -> None:
+        for child in children:
             if child.proc.poll() is None:
                 child.proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace_s
-        for child in reversed(self.children):
+        for child in children:
             try:
                 child.proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

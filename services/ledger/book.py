@@ -143,6 +143,10 @@ def fold_interval(facts: Facts, totals: Totals, floor: Decimal) -> Step | None:
         return None
     fill = pending_position(facts, k)
     if fill is None:
+        # A skipped window is final once its prices are in (even if incomplete), so its
+        # record never changes afterwards, whatever the order in which facts arrived.
+        if facts.get(Prices, k) is None and not decision.halt:
+            return None
         return _skip(facts, decision, totals, floor)
     settlement = winning_outcome(facts, k)
     if settlement is None:

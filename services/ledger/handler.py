@@ -24,7 +24,8 @@ EnqueueResolution = Callable[[str, int, str, int], None]
 
 class LedgerHandler:
     name = streams.GROUP_LEDGER
-    streams = (streams.DECISIONS, streams.ORDER_EVENTS, streams.WINDOW_PRICES,
+    # The clock's stream tells the ledger which run it is keeping before anything is traded.
+    streams = (streams.CLOCK, streams.DECISIONS, streams.ORDER_EVENTS, streams.WINDOW_PRICES,
                streams.RESOLUTIONS, streams.LEDGER_CMDS)
 
     def __init__(self, ledger: Ledger, client: redis.Redis, cfg: LedgerConfig, clock: Clock,
@@ -39,7 +40,10 @@ class LedgerHandler:
 
     # -- the handler ---------------------------------------------------------------
     def handle(self, stream: str, msg: m.Msg) -> list[Out]:
+        adopting = not self.run_id
         self._check_run(msg)
+        if isinstance(msg, (m.IntervalTick, m.WindowClosed)):
+            return self.publish_state(msg) if adopting else []
         self._record_metrics(msg)
         fact = from_message(msg, self.ledger.settled_through)
         if fact is None:

@@ -94,9 +94,10 @@ class Ledger:
         if again is not None and again == self.steps[interval - 1]:
             return Change()  # the venue agreed: nothing changes
         old = self.steps[interval - 1].record
-        log.critical("settlement corrected: the venue disagrees with the provisional settlement",
-                     extra={"data": {"interval": interval, "was": old.outcome,
-                                     "now": again.record.outcome if again else None}})
+        if again is None or (again.record.outcome, again.record.pnl) != (old.outcome, old.pnl):
+            log.critical("settlement corrected: the venue disagrees with the provisional settlement",
+                         extra={"data": {"interval": interval, "was": old.outcome,
+                                         "now": again.record.outcome if again else None}})
         self._refold(from_interval=interval)
         self.files.rewrite([s.record for s in self.steps], [s.point for s in self.steps])
         return Change(settled=self.steps[interval - 1:], corrected=True)

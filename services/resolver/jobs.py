@@ -16,6 +16,7 @@ import requests
 from shared import messages as m, streams
 from shared.bus import Bus
 from shared.clock import Clock
+from shared.jobs import enqueue_resolution
 
 log = logging.getLogger("polybot.resolver")
 
@@ -35,14 +36,22 @@ class Context:
 CONTEXT: Context | None = None  # set once by the worker's main before it starts
 
 
-def poll_resolution(run_id: str, interval: int, slug: str) -> str:
+def poll_resolution(run_id: str, interval: int, slug: str, attempt: int = 1, max_polls: int = 40) -> str:
     ctx = CONTEXT
     if ctx is None:
         raise RuntimeError("resolver context not initialised")
-    market = fetch_market(ctx, slug)
-    winner = resolved_outcome(market)
+    try:
+        market = fetch_market(ctx, slug)
+        winner = resolved_outcome(market)
+    except (NotResolvedYet, requests.RequestException) as exc:
+        log.info("not resolved yet", extra={"data": {"slug": slug, "attempt": attempt, "why": str(exc)[:200]}})
+        winner = False
     if winner is False:
-        raise NotResolvedYet(slug)
+        if not enqueue_resolution(ctx.bus.redis, run_id, interval, slug, attempt + 1, max_polls):
+            log.warning("gave up waiting for the venue's resolution; the settlement stays provisional",
+                        extra={"data": {"slug": slug, "polls": max_polls}})
+            return "gave up"
+        return "pending"
     now = ctx.clock.now_ns()
     ctx.bus.publish(streams.RESOLUTIONS, m.MarketResolved(
         **m.header(key=("resolved", run_id, interval), ts_event=now, ts_init=now),

@@ -119,6 +119,8 @@ def test_loss_pnl_is_minus_stake_minus_fee_and_resets_streak(harness):
 def test_skip_leaves_the_streak_unchanged_and_is_recorded_with_its_reason(harness):
     trade(harness, 1, win=True)
     harness.feed(decision(2, approved=False))
+    assert harness.ledger.settled_through == 1  # a skipped window is final with its prices
+    harness.feed(prices(2))
     assert harness.ledger.totals.streak == 1
     last = harness.ledger.steps[-1].record
     assert last.outcome == "SKIP" and "volatility" in last.skip_reason
@@ -127,7 +129,7 @@ def test_skip_leaves_the_streak_unchanged_and_is_recorded_with_its_reason(harnes
 def test_full_run_writes_exactly_one_record_and_point_per_interval(harness):
     for k in range(1, 19):
         if k % 3 == 0:
-            harness.feed(decision(k, approved=False))
+            harness.feed(decision(k, approved=False), prices(k))
         else:
             trade(harness, k, win=k % 2 == 0)
     lines = (harness.dir / "trades.log").read_text().splitlines()
@@ -203,7 +205,8 @@ def test_restart_rebuilds_identical_files_from_the_journal(tmp_path, fake_redis)
 def test_order_of_arrival_does_not_change_the_result(tmp_path, fake_redis):
     a = Harness(tmp_path / "a", fake_redis=fake_redis)
     b = Harness(tmp_path / "b", fake_redis=fake_redis)
-    msgs = [decision(1), fill(1), prices(1), decision(2, approved=False), decision(3), fill(3), prices(3, up=False)]
+    msgs = [decision(1), fill(1), prices(1), decision(2, approved=False), prices(2), decision(3), fill(3),
+            prices(3, up=False)]
     a.feed(*msgs)
     b.feed(*reversed(msgs))
     assert a.files()["trades.log"] == b.files()["trades.log"]

