@@ -119,7 +119,7 @@ class ServiceLoop:
         self.handler = handler
         self.bus = bus
         self.cfg = cfg
-        self.stop = stop or StopFlag()
+        self.stop = stop if stop is not None else StopFlag()  # an unset flag is falsy
         self.wall = wall
         self.on_idle = on_idle
         self.consumer = Consumer(bus, handler.name, f"{handler.name}-{cfg.replica}", handler.streams,
@@ -194,11 +194,11 @@ def service_main(service: str, config_cls: type[RuntimeConfig],
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
+    stop = StopFlag()
+    stop.install()
     log = jsonlog.setup(service, cfg.log_level)
     jsonlog.register_secrets(*(getattr(cfg, name) for name in cfg.SECRETS))
     log.info("starting", extra={"data": {"config": cfg.redacted(), "pid": os.getpid()}})
-    stop = StopFlag()
-    stop.install()
     bus = Bus(connect(cfg.redis_url, cfg.redis_password), maxlen=cfg.stream_maxlen)
     try:
         target = build(cfg, bus, stop)

@@ -22,7 +22,8 @@ def describe(state: m.LedgerState | None) -> str:
             f"(start ${state.starting_capital:.2f}), settled through interval {state.settled_through}")
 
 
-def reset_halt(state_dir: str, reason: str, force: bool = False, wait_s: float = 10.0, out=sys.stdout) -> int:
+def reset_halt(state_dir: str, reason: str, force: bool = False, wait_s: float = 10.0, out=None) -> int:
+    out = out or sys.stdout
     client = connect(Layout.of(state_dir))
     before = read_state(client)
     print(f"state before: {describe(before)}", file=out)

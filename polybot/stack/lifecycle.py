@@ -21,6 +21,7 @@ from polybot.stack import StackError
 from polybot.stack.connect import connect
 from polybot.stack.control import Supervisor, pid_alive, wait_until
 from polybot.stack.layout import INFRA, SERVICES, Layout
+from polybot.stack.probes import http_ok, last_line, redis_ok
 from polybot.stack.supervisor_conf import STOP_WAIT_S, Program, render
 
 FAILED_STATES = {"FATAL", "EXITED", "STOPPED", "UNKNOWN"}
@@ -56,24 +57,53 @@ def redis_server_binary() -> str:
 
 
 # -- up ------------------------------------------------------------------------------
-def up(opts: UpOptions, out=sys.stdout) -> int:
-    from polybot.processes import free_port
-    from polybot.run import POLYMARKET, RunOptions, check_redis_is_ours, prepare_state_dir, service_env
+@dataclass(frozen=True)
+class _Plan:
+    redis_url: str
+    redis_port: int | None  # None: an external Redis (REDIS_URL)
+    sim_ports: tuple[int, int] | None
+    urls: dict
+    env: dict[str, str]  # every service's environment
+    workdir: str
 
+
+def up(opts: UpOptions, out=None) -> int:
+    out = out or sys.stdout
     layout = Layout.of(opts.state_dir)
     sup = Supervisor(layout)
     if sup.running():
         raise StackError(f"the stack in {layout.state_dir} is already up (supervisord pid {sup.pid()}); "
                          "polybot status shows it, polybot down stops it")
-    if opts.fresh:
-        prepare_state_dir(layout.state_dir)
-    for path in (layout.run_dir, layout.log_dir):
-        path.mkdir(parents=True, exist_ok=True)
-    layout.socket.unlink(missing_ok=True)  # left by a supervisord that was killed
+    plan = _plan(opts, layout)
+    _preflight(plan.env, plan.workdir)  # a bad setting fails here, before anything starts
+    stack_env = {k: v for k, v in plan.env.items() if os.environ.get(k) != v}  # secrets stay inherited
+    conf = render(layout, _programs(layout, opts, plan), stack_env, plan.workdir)
+    _prepare(layout, opts, plan)
+    layout.conf.write_text(conf)
+    layout.write_stack({"redis_url": None if plan.redis_port is None else plan.redis_url,
+                        "market": opts.market, "mode": opts.mode,
+                        "urls": plan.urls if opts.market == "sim" else None, "intervals": opts.intervals,
+                        "workdir": plan.workdir, "started_at": time.time()})
+    where = f"the simulator (speed {opts.speed})" if opts.market == "sim" else "Polymarket"
+    print(f"polybot up: {opts.mode} on {where}, {opts.intervals} intervals, state in {layout.state_dir}",
+          file=out, flush=True)
+    sup.start_daemon(plan.env)
+    print(f"  supervisord  running (pid {sup.pid()}, config {layout.conf})", file=out, flush=True)
+    try:
+        _bring_up(sup, layout, plan, opts, out)
+    except StackError as exc:
+        raise StackError(f"{exc}. The stack is still up for inspection (polybot status, polybot logs "
+                         "SERVICE); polybot down stops it") from None
+    print("polybot is up. polybot status | polybot logs SERVICE -f | polybot tail | polybot down",
+          file=out, flush=True)
+    return 0
+
+
+def _plan(opts: UpOptions, layout: Layout) -> _Plan:
+    from polybot.processes import free_port
+    from polybot.run import POLYMARKET, RunOptions, service_env
 
     external = os.environ.get("REDIS_URL")
-    if external and opts.fresh:
-        check_redis_is_ours(external, fresh=True)  # deletes the polybot keys found there
     redis_port = None if external else free_port()
     redis_url = external or f"redis://127.0.0.1:{redis_port}/0"
     urls, sim_ports = dict(POLYMARKET), None
@@ -83,28 +113,19 @@ def up(opts: UpOptions, out=sys.stdout) -> int:
     run_opts = RunOptions(market=opts.market, data=opts.data, start=opts.start, speed=opts.speed,
                           mode=opts.mode, intervals=opts.intervals, state_dir=str(layout.state_dir),
                           seed=opts.seed)
-    env = service_env(run_opts, redis_url, urls)
-    stack_env = {k: v for k, v in env.items() if os.environ.get(k) != v}  # no secrets: inherited
-    workdir = os.getcwd()
-    _preflight(env, workdir)
+    return _Plan(redis_url, redis_port, sim_ports, urls, service_env(run_opts, redis_url, urls), os.getcwd())
 
-    programs = _programs(layout, opts, redis_port, sim_ports)
-    layout.conf.write_text(render(layout, programs, stack_env, workdir))
-    layout.write_stack({"redis_url": None if external else redis_url, "market": opts.market,
-                        "mode": opts.mode, "urls": urls if opts.market == "sim" else None,
-                        "intervals": opts.intervals, "workdir": workdir, "started_at": time.time()})
-    print(f"polybot up: {opts.mode} on {'the simulator (speed ' + opts.speed + ')' if opts.market == 'sim' else 'Polymarket'}"
-          f", {opts.intervals} intervals, state in {layout.state_dir}", file=out, flush=True)
-    sup.start_daemon(env)
-    print(f"  supervisord  running (pid {sup.pid()}, config {layout.conf})", file=out, flush=True)
-    try:
-        _bring_up(sup, layout, redis_url, urls, opts, out)
-    except StackError as exc:
-        raise StackError(f"{exc}. The stack is still up for inspection (polybot status, polybot logs "
-                         "SERVICE); polybot down stops it") from None
-    print("polybot is up. polybot status | polybot logs SERVICE -f | polybot tail | polybot down",
-          file=out, flush=True)
-    return 0
+
+def _prepare(layout: Layout, opts: UpOptions, plan: _Plan) -> None:
+    from polybot.run import check_redis_is_ours, prepare_state_dir
+
+    if opts.fresh:
+        prepare_state_dir(layout.state_dir)  # archives files, logs and the private Redis's data
+        if plan.redis_port is None:
+            check_redis_is_ours(plan.redis_url, fresh=True)  # deletes the polybot keys found there
+    for path in (layout.run_dir, layout.log_dir, *([layout.redis_dir] if plan.redis_port else [])):
+        path.mkdir(parents=True, exist_ok=True)
+    layout.socket.unlink(missing_ok=True)  # left by a supervisord that was killed
 
 
 def _preflight(env: dict[str, str], workdir: str) -> None:
@@ -114,19 +135,17 @@ def _preflight(env: dict[str, str], workdir: str) -> None:
     preflight(read_environment(Path(workdir) / ".env", environ=env))
 
 
-def _programs(layout: Layout, opts: UpOptions, redis_port: int | None,
-              sim_ports: tuple[int, int] | None) -> list[Program]:
+def _programs(layout: Layout, opts: UpOptions, plan: _Plan) -> list[Program]:
     programs = []
-    if redis_port is not None:
-        layout.redis_dir.mkdir(parents=True, exist_ok=True)
-        programs.append(Program("redis", (redis_server_binary(), "--port", str(redis_port), "--bind", "127.0.0.1",
+    if plan.redis_port is not None:
+        programs.append(Program("redis", (redis_server_binary(), "--port", str(plan.redis_port), "--bind", "127.0.0.1",
                                           "--dir", str(layout.redis_dir), "--appendonly", "yes",
                                           "--appendfsync", "everysec", "--save", ""), autostart=True, startsecs=1,
                                 stop_wait_s=opts.stop_wait_s))
-    if sim_ports is not None:
+    if plan.sim_ports is not None:
         data = opts.data if opts.data == "synthetic" else str(Path(opts.data).resolve())
-        argv = [sys.executable, "-m", "services.sim", "--host", "127.0.0.1", "--port", str(sim_ports[0]),
-                "--ws-port", str(sim_ports[1]), "--data", data, "--seed", str(opts.seed), "--speed", opts.speed]
+        argv = [sys.executable, "-m", "services.sim", "--host", "127.0.0.1", "--port", str(plan.sim_ports[0]),
+                "--ws-port", str(plan.sim_ports[1]), "--data", data, "--seed", str(opts.seed), "--speed", opts.speed]
         if opts.start:
             argv += ["--start", opts.start]
         programs.append(Program("sim", tuple(argv), autostart=True, startsecs=1, stop_wait_s=opts.stop_wait_s))
@@ -135,13 +154,13 @@ def _programs(layout: Layout, opts: UpOptions, redis_port: int | None,
     return programs
 
 
-def _bring_up(sup: Supervisor, layout: Layout, redis_url: str, urls: dict, opts: UpOptions, out) -> None:
+def _bring_up(sup: Supervisor, layout: Layout, plan: _Plan, opts: UpOptions, out) -> None:
     deadline = time.monotonic() + opts.wait_s
     procs = sup.processes()
     if "redis" in procs:
-        _wait_infra(sup, layout, "redis", lambda: _redis_ok(redis_url), deadline, out)
+        _wait_infra(sup, layout, "redis", lambda: redis_ok(plan.redis_url), deadline, out)
     if "sim" in procs:
-        _wait_infra(sup, layout, "sim", lambda: http_ok(urls["control"] + "/health"), deadline, out)
+        _wait_infra(sup, layout, "sim", lambda: http_ok(plan.urls["control"] + "/health"), deadline, out)
     client = connect(layout)
     first = [name for name in SERVICES if name != "clock"]
     for name in first:
@@ -161,7 +180,8 @@ def _wait_infra(sup: Supervisor, layout: Layout, name: str, ready, deadline: flo
 
 
 def _wait_healthy(sup: Supervisor, layout: Layout, client: redis.Redis, names: list[str],
-                  deadline: float, out) -> dict[str, object]:
+                  deadline: float, out) -> dict:
+    """Wait until each of ``names`` is RUNNING with a heartbeat from its current pid."""
     from polybot.stack.health import all_heartbeats, service_health
 
     waiting, done = list(names), {}
@@ -192,33 +212,6 @@ def _check_alive(sup: Supervisor, layout: Layout, name: str, info: dict | None =
                          f"{last_line(layout.log(name))}; see {layout.log(name)}")
 
 
-def last_line(path: Path) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(max(0, f.seek(0, os.SEEK_END) - 4096))
-            lines = [ln for ln in f.read().decode(errors="replace").splitlines() if ln.strip()]
-    except OSError:
-        return "(no log)"
-    return lines[-1][:300] if lines else "(empty log)"
-
-
-def _redis_ok(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
-def http_ok(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (OSError, ValueError):
-        return False
-
-
 # -- down ----------------------------------------------------------------------------
 # The producer first (no new work), then the pipeline together, then the ledger (the
 # last consumer), then the simulator and Redis.  SIGTERM is a warm stop: the current
@@ -228,7 +221,8 @@ STOP_TIERS = (("clock",), ("feed", "predictor", "risk", "executor", "resolver"),
 LIVE_STATES = ("RUNNING", "STARTING", "BACKOFF")
 
 
-def down(state_dir: str, out=sys.stdout) -> int:
+def down(state_dir: str, out=None) -> int:
+    out = out or sys.stdout
     layout = Layout.of(state_dir)
     sup = Supervisor(layout)
     if not sup.running():
@@ -253,7 +247,6 @@ def down(state_dir: str, out=sys.stdout) -> int:
     return 0
 
 
-# -- restart -------------------------------------------------------------------------
 def _stop_tier(sup: Supervisor, names: list[str], out) -> None:
     started = time.monotonic()
     for name in names:
@@ -268,7 +261,9 @@ def _stop_tier(sup: Supervisor, names: list[str], out) -> None:
         time.sleep(0.1 if waiting else 0)
 
 
-def restart(state_dir: str, name: str, wait_s: float = 60.0, out=sys.stdout) -> int:
+# -- restart -------------------------------------------------------------------------
+def restart(state_dir: str, name: str, wait_s: float = 60.0, out=None) -> int:
+    out = out or sys.stdout
     layout = Layout.of(state_dir)
     sup = Supervisor(layout)
     if not sup.running():

@@ -64,7 +64,7 @@ def _process(name: str, info: dict | None, beats: dict, client, stack: dict) -> 
     if name == "redis":
         health = Health(client is not None and pid is not None)
     elif name == "sim":
-        from polybot.stack.lifecycle import http_ok
+        from polybot.stack.probes import http_ok
 
         health = Health(pid is not None and http_ok((stack.get("urls") or {}).get("control", "") + "/health"))
     elif client is None:
@@ -122,7 +122,7 @@ def render(doc: dict) -> str:
             lines.append(f"{p['name']:<10} {p['state'] or '-':<9} {p['pid'] or '-':>7}  "
                          f"{'healthy' if p['healthy'] else 'UNHEALTHY':<9} {age:>10}  {p.get('note', '')}")
     lines += _render_bot(doc["bot"], doc["bot_source"])
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _money(value) -> str:

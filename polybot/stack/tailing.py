@@ -68,14 +68,14 @@ def follow(client: redis.Redis, names: list[str], start: str = "$", block_ms: in
     seen = 0
     while not stop() and (count is None or seen < count):
         reply = client.xread(last, count=100, block=block_ms)
-        for stream, entries in reply or []:
-            stream = _text(stream)
-            for entry_id, fields in entries:
-                last[stream] = entry_id = _text(entry_id)
-                yield stream, entry_id, fields
-                seen += 1
-                if count is not None and seen >= count:
-                    return
+        batch = [(_text(stream), _text(entry_id), fields) for stream, entries in reply or []
+                 for entry_id, fields in entries]
+        for stream, entry_id, fields in sorted(batch, key=lambda item: _id_key(item[1])):  # in time order
+            last[stream] = entry_id
+            yield stream, entry_id, fields
+            seen += 1
+            if count is not None and seen >= count:
+                return
 
 
 def _start_id(client: redis.Redis, stream: str, start: str) -> str:
@@ -84,6 +84,11 @@ def _start_id(client: redis.Redis, stream: str, start: str) -> str:
     # "$" re-evaluated on every XREAD could skip entries between calls: pin the last id now.
     newest = client.xrevrange(stream, count=1)
     return _text(newest[0][0]) if newest else "0-0"
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _text(value) -> str:

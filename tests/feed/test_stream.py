@@ -71,7 +71,10 @@ def test_stream_keeps_closed_klines_only_and_reconnects_after_drop(servers, stre
 
     server = servers(handler)
     stream, store = streams(server.url)
-    assert wait_until(lambda: server.connections >= 2 and stream.is_live())
+    # live, and the second connection's three messages all handled
+    assert wait_until(lambda: server.connections >= 2 and stream.is_live()
+                      and stream.latest_price(5) == bar_at(WS0_MS).close
+                      and stream.latest_depth(5) is not None)
     assert server.paths[0] == "/stream?streams=btcusdt@kline_1m/btcusdt@depth5@100ms"
     assert len(store) == 1 and store.get(WS0_MS - MINUTE_MS) == bar_at(WS0_MS - MINUTE_MS)
     assert store.get(WS0_MS) is None  # x:false never reaches the store
