@@ -144,13 +144,7 @@ def test_every_variable_is_a_config_field(base, live, service):
         assert not unknown, f"{service}: {sorted(unknown)} are read by none of {SERVICE_CONFIGS[service]}"
 
 
-RESOLVER_HTTP = pytest.mark.xfail(strict=True, reason=(
-    "ResolverConfig.gamma_url accepts plain http only for 127.*/localhost, so the simulator's "
-    "http://sim:8080/gamma is refused (services/resolver/config.py; reported to the lead)"))
-
-
-@pytest.mark.parametrize("service", [s if s != "resolver" else pytest.param(s, marks=RESOLVER_HTTP)
-                                     for s in PY_SERVICES])
+@pytest.mark.parametrize("service", PY_SERVICES)
 def test_paper_configs_load_from_the_compose_environment(base, service):
     env = environment(base, service, {"REDIS_PASSWORD": "s3cret-test"})  # paper: no keys
     for path in SERVICE_CONFIGS[service]:
