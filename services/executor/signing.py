@@ -1,0 +1,78 @@
+"""Deterministic V2 FOK market-BUY orders and their ids, from the SDK's own pieces.
+
+``ClobClient.create_market_order`` salts every order with ``random()`` and stamps it
+with the wall clock, so two signings of one decision are two different orders.  We
+build the same V2 order with the same SDK parts (tick from its market cache, its
+rounding table and amount math, its EIP-712 builder and signer) but take the salt
+from the order_key and the timestamp from the decision: one order_key always signs
+to ONE order id (the venue answers "Duplicated" to any second copy), and a replay of
+the same run reproduces the same ids.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from decimal import Decimal
+
+from py_clob_client_v2 import SignatureTypeV2, Side
+from py_clob_client_v2.config import get_contract_config
+from py_clob_client_v2.constants import BYTES32_ZERO
+from py_clob_client_v2.order_builder.builder import ROUNDING_CONFIG
+from py_clob_client_v2.order_utils import ExchangeOrderBuilderV2
+from py_clob_client_v2.order_utils.model.order_data_v2 import OrderDataV2, SignedOrderV2
+from py_clob_client_v2.utilities import price_valid
+
+from services.executor.brokers import OrderRefused
+from services.executor.venue_client import VenueClient
+
+SALT_BITS = 48  # the body carries the salt as a JSON integer: stay below 2**53
+
+
+def order_salt(order_key: str) -> int:
+    digest = hashlib.sha256(f"polybot-order:{order_key}".encode()).digest()
+    return int.from_bytes(digest, "big") >> (256 - SALT_BITS)
+
+
+def sign_market_buy(client: VenueClient, *, token_id: str, amount: Decimal, price: Decimal,
+                    salt: int, timestamp_ms: int, chain_id: int) -> SignedOrderV2:
+    """What ``create_market_order(MarketOrderArgs(token_id, amount, BUY, price), FOK)``
+    signs for a V2 token order, with the given salt and timestamp."""
+    tick = client.get_tick_size(token_id)  # cached by get_clob_market_info
+    if not price_valid(float(price), tick):
+        raise OrderRefused(f"invalid price ({price}), min: {tick} - max: {1 - float(tick)}")
+    builder = client.builder
+    side, maker_amount, taker_amount = builder.get_market_order_amounts(
+        "BUY", float(amount), float(price), ROUNDING_CONFIG[tick])
+    poly_1271 = builder.signature_type == SignatureTypeV2.POLY_1271
+    data = OrderDataV2(maker=builder.funder, tokenId=token_id, makerAmount=str(maker_amount),
+                       takerAmount=str(taker_amount), side=side,
+                       signer=builder.funder if poly_1271 else client.signer.address(),
+                       signatureType=builder.signature_type, timestamp=str(timestamp_ms),
+                       metadata=BYTES32_ZERO, builder=BYTES32_ZERO)
+    exchange = _exchange_builder(client, token_id, chain_id, salt=salt)
+    return exchange.build_signed_order(data)
+
+
+def order_hash(client: VenueClient, signed: SignedOrderV2, token_id: str, chain_id: int) -> str:
+    """The V2 order id: the EIP-712 hash of the order on its exchange's domain."""
+    exchange = _exchange_builder(client, token_id, chain_id)
+    return exchange.build_order_hash(exchange.build_order_typed_data(signed))
+
+
+def _exchange_builder(client: VenueClient, token_id: str, chain_id: int, salt: int | None = None):
+    contracts = get_contract_config(chain_id)
+    address = contracts.neg_risk_exchange_v2 if client.get_neg_risk(token_id) else contracts.exchange_v2
+    salted = {} if salt is None else {"generate_salt": lambda: str(salt)}
+    return ExchangeOrderBuilderV2(address, chain_id, client.signer, domain_version="2", **salted)
+
+
+def signed_to_body(order: SignedOrderV2) -> dict:
+    body = dataclasses.asdict(order)
+    body["side"], body["signatureType"] = int(order.side), int(order.signatureType)
+    return body
+
+
+def body_to_signed(body: dict) -> SignedOrderV2:
+    return SignedOrderV2(**{**body, "side": Side(body["side"]),
+                            "signatureType": SignatureTypeV2(body["signatureType"])})
