@@ -36,10 +36,18 @@ class MaxDrawdownRule:
 
     def check(self, ctx: RiskContext) -> Verdict | None:
         cfg, capital = ctx.config, ctx.state.current_capital
-        if capital > cfg.floor:
-            return None
-        return Verdict.halt(f"max drawdown: capital {show(capital)} <= floor {show(cfg.floor)} "
-                            f"({show(cfg.starting_capital)} × (1 - {show(cfg.max_drawdown)})); trading halted")
+        if capital <= cfg.floor:
+            return Verdict.halt(f"max drawdown: capital {show(capital)} <= floor {show(cfg.floor)} "
+                                f"({show(cfg.starting_capital)} × (1 - {show(cfg.max_drawdown)})); trading halted")
+        room = capital - cfg.floor
+        if room < cfg.min_notional:
+            # The floor guard keeps every loss above the floor, so capital creeps towards it
+            # without ever reaching it; once not even the smallest order fits, the drawdown
+            # limit is reached in all but name.
+            return Verdict.halt(f"max drawdown: capital {show(capital)} is only {show(room)} above the floor "
+                                f"{show(cfg.floor)}, less than the smallest order ({show(cfg.min_notional)}); "
+                                "trading halted")
+        return None
 
 
 class StartingCapitalRule:

@@ -56,3 +56,42 @@ def test_polybot_run_replays_a_real_file_deterministically(tmp_path, data_dir):
     check_invariants(state_a, 8)
     for name in ("trades.log", "bot_state.json", "equity_curve.csv"):
         assert (state_a / name).read_bytes() == (state_b / name).read_bytes(), name
+
+
+def stake_rule(streak: int, capital: Decimal, floor: Decimal = Decimal(70)) -> Decimal:
+    """The sizing rule, written again here: 5 × 1.5^streak capped at 25, within capital − floor."""
+    wanted = min(Decimal(5) * Decimal("1.5") ** streak, Decimal(25)).quantize(Decimal("0.01"), "ROUND_DOWN")
+    return min(wanted, (capital - floor).quantize(Decimal("0.01"), "ROUND_DOWN"))
+
+
+@pytest.mark.parametrize("name,start", [
+    ("BTCUSDT-1m-2021-11-12_2021-12-10.csv", "2021-12-04T04:00:00Z"),  # the 4 Dec 2021 crash
+    ("BTCUSDT-1m-2023-08-27_2023-09-28.csv", "2023-09-11T18:00:00Z"),  # a calm month
+    ("BTCUSDT-1m-2025-03-02_2025-03-31.csv", "2025-03-02T16:00:00Z"),  # the reserve-news spike
+])
+def test_replayed_runs_keep_the_money_invariants(tmp_path, data_dir, name, start):
+    proc, state = polybot_run(tmp_path, "--data", str(data_dir / name), "--start", start)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    check_invariants(state, 18)
+    bot = json.loads((state / "bot_state.json").read_text())
+    capital, streak = Decimal(bot["starting_capital"]), 0
+    for r in records(state):
+        if r["outcome"] in ("WIN", "LOSS"):
+            stake = Decimal(r["position_size"])
+            assert stake <= stake_rule(streak, capital), r  # never more than the rule allows
+            assert stake >= stake_rule(streak, capital) - Decimal("1"), r  # only the fee guard trims it
+        capital += Decimal(r["pnl"])
+        assert capital == Decimal(r["capital_after"]) and capital > Decimal(bot["floor"])
+        streak = r["win_streak_after"]
+
+
+def test_a_run_halts_at_its_drawdown_floor_and_trades_nothing_after(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAX_DRAWDOWN", "0.05")  # floor 95: the first loss uses up the room
+    proc, state = polybot_run(tmp_path, "--intervals", "18")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bot = json.loads((state / "bot_state.json").read_text())
+    assert bot["halted"] and "max drawdown" in bot["halt_reason"] and not bot["is_active"]
+    recs = records(state)
+    halt_at = next(i for i, r in enumerate(recs) if r["skip_reason"] and "max drawdown" in r["skip_reason"])
+    assert recs[halt_at + 1:] == [] and len(recs) < 18
+    assert Decimal(bot["current_capital"]) >= Decimal("95")

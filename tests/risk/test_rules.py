@@ -40,8 +40,15 @@ def test_max_drawdown_when_capital_is_at_or_below_70_halts(capital):
     assert verdict.kind is Kind.HALT and "floor 70" in verdict.reason
 
 
-def test_max_drawdown_when_capital_is_a_cent_above_the_floor_allows():
-    assert MaxDrawdownRule().check(context(st=state(capital="70.01"))) is None
+def test_max_drawdown_when_room_above_the_floor_fits_the_smallest_order_allows():
+    assert MaxDrawdownRule().check(context(st=state(capital="71"))) is None
+
+
+@pytest.mark.parametrize("capital", ["70.01", "70.99"])
+def test_max_drawdown_when_no_order_fits_above_the_floor_halts(capital):
+    # the floor guard stops capital just above 70: stuck there, the limit is reached in all but name
+    verdict = MaxDrawdownRule().check(context(st=state(capital=capital)))
+    assert verdict.kind is Kind.HALT and "less than the smallest order (1)" in verdict.reason
 
 
 def test_max_drawdown_uses_the_configured_fraction():
