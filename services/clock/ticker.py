@@ -80,14 +80,16 @@ class Ticker:
     def _interval(self, plan: RunPlan, k: int) -> bool:
         """Open and close window k; False when the run must stop (halt)."""
         start, end = plan.window(k)
-        self._reach(start)
+        if not self._reach(start):
+            return False
         self.bus.publish(streams.CLOCK, plan.tick(k, self.clock.now_ns()))
         plan.ticked = max(plan.ticked, k)
         self.save(plan)
         log.info("interval opened", extra={"data": {"interval": k, "window_start": start}})
         if self.cfg.lockstep and not self._wait_ledger(lambda s: s.decided_through >= k, plan):
             return False
-        self._reach(end)
+        if not self._reach(end):
+            return False  # stopped before the window ended: never close it early
         self.bus.publish(streams.CLOCK, plan.closed_event(k, self.clock.now_ns()))
         plan.closed = k
         self.save(plan)
@@ -111,11 +113,14 @@ class Ticker:
                 return not state.halted or ready(state)
         return False
 
-    def _reach(self, unix_s: int) -> None:
-        """Make it ``unix_s``: advance simulated time, or wait for it."""
+    def _reach(self, unix_s: int) -> bool:
+        """Make it ``unix_s``: advance simulated time, or wait for it. False if stopped first."""
         if self.cfg.lockstep and isinstance(self.clock, SimClock):
             self.clock.advance_to(unix_s * 1000)
-            return
-        while not self.should_stop() and self.clock.now() < unix_s:
+            return True
+        while self.clock.now() < unix_s:
+            if self.should_stop():
+                return False
             self.heartbeat.beat()
             self.sleep(min(0.2, max(0.001, unix_s - self.clock.now())))
+        return True
