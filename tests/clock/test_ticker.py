@@ -18,13 +18,15 @@ T0 = 1_722_470_400  # a 5-minute boundary
 
 
 class StopAfter:
-    """Stop the ticker once it has published ``n`` clock events."""
+    """Stop the ticker once it has published ``n`` clock events (or after many checks, so
+    a wrong expectation fails the test instead of hanging it)."""
 
-    def __init__(self, client, n: int):
-        self.client, self.n = client, n
+    def __init__(self, client, n: int, max_checks: int = 20_000):
+        self.client, self.n, self.checks_left = client, n, max_checks
 
     def __call__(self) -> bool:
-        return self.client.xlen(streams.CLOCK) >= self.n
+        self.checks_left -= 1
+        return self.checks_left <= 0 or self.client.xlen(streams.CLOCK) >= self.n
 
 
 def events(client) -> list[m.Msg]:
@@ -63,7 +65,7 @@ def test_restarted_clock_resumes_where_it_was_without_reissuing_or_skipping(fake
     ticker(fake_redis, clock, StopAfter(fake_redis, 3), intervals=5).run()  # dies after tick 2
     plan = msgspec.json.decode(fake_redis.get(streams.RUN_KEY), type=RunPlan)
     assert (plan.ticked, plan.closed) == (2, 1)
-    ticker(fake_redis, clock, StopAfter(fake_redis, 12), intervals=5).run()
+    ticker(fake_redis, clock, StopAfter(fake_redis, 11), intervals=5).run()  # 3 + 8 more events
     published = events(fake_redis)
     ticks = [e for e in published if isinstance(e, m.IntervalTick)]
     # interval 2's tick is published again with the same id and times (consumers drop the copy)
