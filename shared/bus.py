@@ -1,15 +1,18 @@
 """The only code that touches Redis streams.
 
-Entries are ``{"type": <message tag>, "data": <msgpack>}`` so ``redis-cli XRANGE`` shows
-what they are.  Delivery is at-least-once through consumer groups; a handler's outputs
-and the ack of its input are committed in one MULTI/EXEC, so a crash either loses
-both (the input is redelivered and the same deterministic ids are produced) or keeps
-both.  Entries that cannot be decoded, or that keep failing, go to ``<stream>:dlq``.
+Entries are ``{"type": <message tag>, "data": <msgpack>, "wall_ns": <publish time>}`` so
+``redis-cli XRANGE`` shows what they are and when they were published (wall clock, ns;
+``polybot bench`` reads hop latencies off it; delivery never looks at it).  Delivery is
+at-least-once through consumer groups; a handler's outputs and the ack of its input are
+committed in one MULTI/EXEC, so a crash either loses both (the input is redelivered and
+the same deterministic ids are produced) or keeps both.  Entries that cannot be
+decoded, or that keep failing, go to ``<stream>:dlq``.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +33,7 @@ class Entry:
     stream: str
     entry_id: str
     msg: Msg
+    seen: bool = False  # the group had committed this message id when the entry was read
 
 
 class Bus:
@@ -49,8 +53,9 @@ class Bus:
         if seen is not None:
             pipe.set(seen, 1, ex=SEEN_TTL_S)
         outputs = list(outputs)
+        wall_ns = time.time_ns()
         for stream, msg in outputs:
-            pipe.xadd(stream, fields(msg), maxlen=self.maxlen, approximate=True)
+            pipe.xadd(stream, fields(msg, wall_ns), maxlen=self.maxlen, approximate=True)
         for stream, group, entry_id in acks:
             pipe.xack(stream, group, entry_id)
         results = pipe.execute()
@@ -58,8 +63,13 @@ class Bus:
         return [_text(r) for r in results[first: first + len(outputs)]]
 
 
-def fields(msg: Msg) -> dict[str, bytes | str]:
-    return {"type": messages.type_name(msg), "data": messages.encode(msg)}
+def fields(msg: Msg, wall_ns: int | None = None) -> dict[str, bytes | str | int]:
+    """An entry: the readable type, the msgpack message and, when given, the wall-clock
+    time it was published (``wall_ns``, ns; hop latency is measured with it)."""
+    out: dict[str, bytes | str | int] = {"type": messages.type_name(msg), "data": messages.encode(msg)}
+    if wall_ns is not None:
+        out["wall_ns"] = wall_ns
+    return out
 
 
 def _text(value: bytes | str) -> str:
@@ -87,6 +97,7 @@ class Consumer:
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
         self._backlog = True  # re-read our own pending entries before new ones
+        self._committed: set[str] = set()  # message ids committed since the last read
 
     # -- setup -------------------------------------------------------------------
     def ensure_groups(self) -> None:
@@ -100,17 +111,35 @@ class Consumer:
 
     # -- reading -----------------------------------------------------------------
     def read(self, block_ms: int | None = None) -> list[Entry]:
-        """Our pending entries first (after a restart or a failure), then new ones."""
+        """Our pending entries first (after a restart or a failure), then new ones.
+
+        Each entry says whether the group had already committed its message id
+        (``seen``): one pipelined round trip of EXISTS for the whole batch.
+        """
+        self._committed.clear()
         if self._backlog:
             entries = self._read({s: "0" for s in self.streams}, block_ms=None)
             if entries:
-                return self._screen_redeliveries(entries)
+                return self._mark_seen(self._screen_redeliveries(entries))
             self._backlog = False
         block = self.block_ms if block_ms is None else block_ms
-        return self._read({s: ">" for s in self.streams}, block_ms=block)
+        return self._mark_seen(self._read({s: ">" for s in self.streams}, block_ms=block))
+
+    def _mark_seen(self, entries: list[Entry]) -> list[Entry]:
+        if not entries:
+            return entries
+        if len(entries) == 1:
+            flags = [self.redis.exists(self._seen_key(entries[0]))]
+        else:
+            pipe = self.redis.pipeline(transaction=False)
+            for entry in entries:
+                pipe.exists(self._seen_key(entry))
+            flags = pipe.execute()
+        return [Entry(e.stream, e.entry_id, e.msg, bool(flag)) if flag else e for e, flag in zip(entries, flags)]
 
     def retry_pending(self) -> None:
-        """After a failed handler: the entry stays pending and is read again."""
+        """After a failed handler, or a lost connection: our pending entries are read
+        again before new ones."""
         self._backlog = True
 
     def _read(self, ids: dict[str, str], block_ms: int | None) -> list[Entry]:
@@ -167,11 +196,13 @@ class Consumer:
         """Publish the handler's outputs, ack its input and remember its id, atomically."""
         self.bus.commit(outputs, [(entry.stream, self.group, entry.entry_id)],
                         seen=self._seen_key(entry))
+        self._committed.add(str(entry.msg.id))
 
     def already_handled(self, entry: Entry) -> bool:
         """True for a second copy of a message (same id) this group already committed:
-        an upstream service re-published it after a restart."""
-        return bool(self.redis.exists(self._seen_key(entry)))
+        an upstream service re-published it after a restart.  Known from the read
+        (``entry.seen``), or committed by us since (a copy earlier in the same batch)."""
+        return entry.seen or str(entry.msg.id) in self._committed
 
     def _seen_key(self, entry: Entry) -> str:
         return streams.seen_key(self.group, str(entry.msg.id))

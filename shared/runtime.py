@@ -8,6 +8,7 @@ message finish and be acked, then the loop exits; a second one exits at once.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -42,6 +43,7 @@ class RuntimeConfig(Config, frozen=True, kw_only=True):
     max_deliveries: int = 5
     stream_maxlen: int = 100_000
     heartbeat_ttl_ms: int = 15_000
+    redis_reconnect_s: float = 30.0  # how long a lost Redis is waited for before exiting
     clock: Literal["live", "sim"] = "live"
     sim_control_url: str = ""
 
@@ -57,6 +59,8 @@ class RuntimeConfig(Config, frozen=True, kw_only=True):
         require(10 <= self.block_ms <= 60_000, "block_ms", self.block_ms, "10..60000")
         require(self.max_deliveries >= 1, "max_deliveries", self.max_deliveries, "an integer >= 1")
         require(self.claim_idle_ms >= 1000, "claim_idle_ms", self.claim_idle_ms, ">= 1000 ms")
+        require(0 <= self.redis_reconnect_s <= 3600, "redis_reconnect_s", self.redis_reconnect_s,
+                "0..3600 seconds (0: exit at once and let the supervisor restart the service)")
         require(self.stream_maxlen >= 1000, "stream_maxlen", self.stream_maxlen, ">= 1000")
         require(self.clock == "live" or bool(self.sim_control_url), "sim_control_url",
                 self.sim_control_url, "the simulator's control URL when CLOCK=sim")
@@ -129,25 +133,55 @@ class ServiceLoop:
         self.log = logging.getLogger(f"polybot.{handler.name}")
 
     def run(self, max_messages: int | None = None, until_idle: bool = False) -> int:
-        """Process messages; returns how many were handled (acked)."""
+        """Process messages; returns how many were handled (acked).
+
+        A lost Redis connection is waited for (``redis_reconnect_s``), then the groups
+        are recreated and our pending entries re-read: nothing was acked that was not
+        committed, so nothing is lost or doubled.  Past the wait it raises, and the
+        supervisor restarts the service.
+        """
         self.consumer.ensure_groups()
         self.heartbeat.beat(force=True)
         handled, next_sweep = 0, self.wall() + self.cfg.sweep_every_s
         while not self.stop and (max_messages is None or handled < max_messages):
-            entries = self.consumer.read(block_ms=50 if until_idle else None)
-            if not entries and until_idle and not self.consumer._backlog:
-                break
-            for entry in entries:
-                handled += self._process(entry)
-                if self.stop or (max_messages is not None and handled >= max_messages):
+            try:
+                entries = self.consumer.read(block_ms=50 if until_idle else None)
+                if not entries and until_idle and not self.consumer._backlog:
                     break
-            if not entries and self.on_idle:
-                self.on_idle()
-            if self.wall() >= next_sweep:
-                self.consumer.sweep()
-                next_sweep = self.wall() + self.cfg.sweep_every_s
-            self.heartbeat.beat()
+                for entry in entries:
+                    handled += self._process(entry)
+                    if self.stop or (max_messages is not None and handled >= max_messages):
+                        break
+                if not entries and self.on_idle:
+                    self.on_idle()
+                if self.wall() >= next_sweep:
+                    self.consumer.sweep()
+                    next_sweep = self.wall() + self.cfg.sweep_every_s
+                self.heartbeat.beat()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                self._reconnect(exc)
         return handled
+
+    def _reconnect(self, exc: Exception) -> None:
+        """Wait for Redis to answer again (backing off to 2 s), then start over as after
+        a restart: groups recreated, our own pending entries first."""
+        give_up_at = self.wall() + self.cfg.redis_reconnect_s
+        self.log.warning("lost Redis; reconnecting", extra={"data": {
+            "error": str(exc)[:200], "wait_s": self.cfg.redis_reconnect_s}})
+        pause = 0.1
+        while not self.stop:
+            try:
+                self.bus.redis.ping()
+                self.consumer.ensure_groups()
+                self.consumer.retry_pending()
+                self.heartbeat.beat(force=True)
+                self.log.info("Redis is back")
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as again:
+                if self.wall() + pause > give_up_at:
+                    raise again from exc
+            time.sleep(pause)
+            pause = min(2.0, pause * 2)
 
     def _process(self, entry: Entry) -> int:
         if self.consumer.already_handled(entry):
@@ -202,6 +236,7 @@ def service_main(service: str, config_cls: type[RuntimeConfig],
     bus = Bus(connect(cfg.redis_url, cfg.redis_password), maxlen=cfg.stream_maxlen)
     try:
         target = build(cfg, bus, stop)
+        settle_memory()
         if callable(target) and not hasattr(target, "handle"):
             code = target()
         else:
@@ -215,3 +250,11 @@ def service_main(service: str, config_cls: type[RuntimeConfig],
         return 1
     log.info("stopped")
     return code
+
+
+def settle_memory() -> None:
+    """Move everything start-up made (modules, config, clients: ~100k objects) out of
+    the collector's reach, so a full collection in the loop stays short (~70 ms -> <1 ms
+    in the executor) instead of pausing a message.  (No collection first: it would cost
+    those 70 ms at start-up, before the first heartbeat.)"""
+    gc.freeze()

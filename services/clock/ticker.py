@@ -17,7 +17,8 @@ import msgspec
 
 from services.clock.config import ClockConfig
 from services.clock.schedule import RunPlan, first_start_of
-from shared import streams
+from services.clock.venue_wait import VenueWait
+from shared import messages as m, streams
 from shared.bus import Bus
 from shared.clock import Clock, SimClock, WINDOW_SECONDS, window_start_of
 from shared.health import Heartbeat
@@ -41,11 +42,15 @@ class Ticker:
         raw = self.bus.redis.get(streams.RUN_KEY)
         if raw:
             return msgspec.json.decode(raw, type=RunPlan)
-        state = read_state(self.bus.redis)
-        if state is not None and state.run_id and not state.run_complete:
+        state = self._ledger_state_at_start()
+        if state is not None and state.run_id:
             # Redis lost the plan but the ledger (rebuilt from its files) knows the run.
             plan = RunPlan.new(first_start_of(state.run_id), state.intervals_total, self.cfg.entry_deadline_s)
             plan.ticked, plan.closed = state.decided_through, state.settled_through
+            if state.halted:  # close the halting window again: its prices may never have been asked for
+                plan.closed = max(0, min(plan.closed, plan.ticked) - 1)
+            elif state.run_complete:  # nothing left to tick: a new run would only be refused by the ledger
+                plan.ticked = plan.closed = plan.intervals
             log.info("resuming the ledger's run", extra={"data": {"run_id": plan.run_id, "closed": plan.closed}})
             return plan
         if self.cfg.run_id:
@@ -53,6 +58,18 @@ class Ticker:
         now = self.clock.now()
         first = int(now) if int(now) == now and int(now) % WINDOW_SECONDS == 0 else window_start_of(now) + WINDOW_SECONDS
         return RunPlan.new(first, self.cfg.intervals, self.cfg.entry_deadline_s)
+
+    def _ledger_state_at_start(self):
+        """The ledger's state; without a plan in Redis, wait up to ``ledger_start_wait_s``
+        for the ledger to publish it: a clock that starts first after Redis lost
+        everything would otherwise plan a new run that the ledger refuses."""
+        deadline = time.monotonic() + self.cfg.ledger_start_wait_s
+        while True:
+            state = read_state(self.bus.redis)
+            if state is not None or time.monotonic() >= deadline or self.should_stop():
+                return state
+            self.heartbeat.beat()
+            self.sleep(0.1)
 
     def save(self, plan: RunPlan) -> None:
         self.bus.redis.set(streams.RUN_KEY, msgspec.json.encode(plan))
@@ -79,39 +96,69 @@ class Ticker:
 
     def _interval(self, plan: RunPlan, k: int) -> bool:
         """Open and close window k; False when the run must stop (halt)."""
+        if k > plan.ticked and self._ledger_halted(plan):  # restarted after a halt: open no new window
+            return False
         start, end = plan.window(k)
         if not self._reach(start):
             return False
-        self.bus.publish(streams.CLOCK, plan.tick(k, self.clock.now_ns()))
+        tick = plan.tick(k, self.clock.now_ns())
+        self.bus.publish(streams.CLOCK, tick)
         plan.ticked = max(plan.ticked, k)
         self.save(plan)
         log.info("interval opened", extra={"data": {"interval": k, "window_start": start}})
-        if self.cfg.lockstep and not self._wait_ledger(lambda s: s.decided_through >= k, plan):
+        if self.cfg.lockstep and not self._wait_ledger(lambda s: s.decided_through >= k, plan, tick):
             return False
         if not self._reach(end):
             return False  # stopped before the window ended: never close it early
-        self.bus.publish(streams.CLOCK, plan.closed_event(k, self.clock.now_ns()))
+        closed = plan.closed_event(k, self.clock.now_ns())
+        self.bus.publish(streams.CLOCK, closed)
         plan.closed = k
         self.save(plan)
-        if self.cfg.lockstep and not self._wait_ledger(lambda s: s.settled_through >= k, plan):
-            return False
+        if self.cfg.lockstep:
+            # A halting decision settles its window at once (no prices needed): wait for
+            # the feed to price it anyway, or time moving on (the run's last grace) raced
+            # the feed and sometimes left that record without prices.
+            venue = VenueWait(self.cfg, self.bus.redis, plan, k, self._reach)
+            if not self._wait_ledger(lambda s: s.settled_through >= k and (not s.halted or venue.priced()),
+                                     plan, closed, venue.on_stall, halt_ends_wait=False):
+                return False
+        return not self._ledger_halted(plan)
+
+    def _ledger_halted(self, plan: RunPlan) -> bool:
         state = read_state(self.bus.redis)
         if state is not None and state.run_id == plan.run_id and state.halted:
             log.critical("trading halted: the run ends", extra={"data": {"reason": state.halt_reason}})
-            return False
-        return True
+            return True
+        return False
 
-    def _wait_ledger(self, ready, plan: RunPlan) -> bool:
-        """Wait (heartbeating) until the ledger is ready; False if it halted instead."""
+    def _wait_ledger(self, ready, plan: RunPlan, event: m.Msg | None = None,
+                     on_stall: Callable[[], bool] = lambda: False, halt_ends_wait: bool = True) -> bool:
+        """Wait (heartbeating) until the ledger is ready; False if it halted instead.
+        ``on_stall`` runs after each second without it and may end the wait (True)."""
         def done(state) -> bool:
-            return state.run_id == plan.run_id and (ready(state) or state.halted)
+            return state.run_id == plan.run_id and (ready(state) or (halt_ends_wait and state.halted))
 
         while not self.should_stop():
             state = wait_for_state(self.bus.redis, done, timeout_s=1.0, should_stop=self.should_stop)
             self.heartbeat.beat(run_id=plan.run_id)
             if state is not None:
                 return not state.halted or ready(state)
+            self._recover_lost_redis(plan, event)
+            if on_stall():
+                return True
         return False
+
+    def _recover_lost_redis(self, plan: RunPlan, event: m.Msg | None) -> None:
+        """Redis restarted empty: the plan key is gone, and so is whatever the pipeline
+        had in flight for this step, so nobody would ever answer.  Save the plan and
+        publish the step's event again (same id: whoever handled it drops the copy)."""
+        if self.bus.redis.exists(streams.RUN_KEY):
+            return
+        log.warning("the run plan vanished from Redis (Redis restarted empty?): publishing the current "
+                    "step again", extra={"data": {"run_id": plan.run_id, "event": type(event).__name__}})
+        self.save(plan)
+        if event is not None:
+            self.bus.publish(streams.CLOCK, event)
 
     def _reach(self, unix_s: int) -> bool:
         """Make it ``unix_s``: advance simulated time, or wait for it. False if stopped first."""

@@ -36,6 +36,7 @@ TOKEN_UNIT = Decimal(10) ** 6  # pUSD and outcome shares have 6 decimals
 # Venue answers that mean "not filled, final" even when they come with a 5xx status.
 KILLED_MARKERS = ("FOK orders are", "no orders found to match", "there are no matching orders")
 PENDING_STATUSES = {"LIVE", "DELAYED"}
+MIN_PRICE = Decimal("0.001")  # the smallest tick a Polymarket book uses
 
 
 def _decimal(value: object) -> Decimal | None:
@@ -44,6 +45,19 @@ def _decimal(value: object) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
+
+
+def _positive(value: object) -> Decimal | None:
+    """An amount the venue reports, or None unless it is a positive number (a fuzzed
+    "-1" once became a fill of minus one share)."""
+    number = _decimal(value)
+    return number if number is not None and number > 0 else None
+
+
+def _plausible_price(stake: Decimal, shares: Decimal) -> bool:
+    """A fill's average price lies on the venue's scale: [smallest tick, 1] (a fuzzed
+    size of 1e999 shares once became a fill at a price of zero)."""
+    return MIN_PRICE <= stake / shares <= 1
 
 
 class ClobBroker:
@@ -151,8 +165,8 @@ class ClobBroker:
         status = str(response.get("status", "")).lower()
         if status == "unmatched":
             return Rejection(order_id=venue_id, reason=response.get("errorMsg") or "unmatched")
-        making, taking = _decimal(response.get("makingAmount")), _decimal(response.get("takingAmount"))
-        if status == "matched" and making and taking:
+        making, taking = _positive(response.get("makingAmount")), _positive(response.get("takingAmount"))
+        if status == "matched" and making and taking and _plausible_price(making, taking):
             return self._fill(cmd, venue_id, making, taking)
         return self._follow_delayed(cmd, order)
 
@@ -175,7 +189,9 @@ class ClobBroker:
         venue_id = raw.get("id") or order.order_id
         if status == "MATCHED":
             stake = Decimal(order.body["makerAmount"]) / TOKEN_UNIT  # a filled FOK BUY spent it all
-            shares = _decimal(raw.get("size_matched")) or Decimal(order.body["takerAmount"]) / TOKEN_UNIT
+            shares = _positive(raw.get("size_matched"))
+            if shares is None or not _plausible_price(stake, shares):  # a FOK BUY got at least this
+                shares = Decimal(order.body["takerAmount"]) / TOKEN_UNIT
             return self._fill(cmd, venue_id, stake, shares)
         if status.startswith("CANCELED") or status in ("UNMATCHED", "INVALID"):
             reason = str(raw.get("status", "")).partition("_")[2] or f"order {status} at the venue"

@@ -12,6 +12,7 @@ Start and end always come from the same source, so Up/Down is judged on one scal
 from __future__ import annotations
 
 import logging
+import math
 import time
 from decimal import Decimal
 from typing import Callable, NamedTuple, TypeVar
@@ -113,9 +114,15 @@ class WindowPricer:
         return now + max(0.0, deadline - now) / 2
 
     def _poll(self, attempt: Callable[[], T | None], deadline: float) -> T | None:
-        """Call ``attempt`` until it gives a value or the next try would pass the deadline."""
-        while True:
+        """Call ``attempt`` until it gives a value or the next try would pass the deadline.
+
+        The number of tries is also fixed up front from the budget: in lockstep,
+        simulated time stands still while we wait, so the deadline alone never came
+        and a missing candle (a stale feed) hung the run."""
+        tries = max(1, math.ceil((deadline - self._now()) / self._poll_s))
+        for _ in range(tries - 1):
             value = attempt()
             if value is not None or self._now() + self._poll_s >= deadline:
                 return value
             self._sleep(self._poll_s)
+        return attempt()

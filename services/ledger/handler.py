@@ -147,6 +147,14 @@ class LedgerHandler:
     def _load_run_id(self) -> str:
         return json.loads(self.run_file.read_text())["run_id"] if self.run_file.exists() else ""
 
+    def schedule_unconfirmed(self) -> list[int]:
+        """Schedule the venue-resolution polling of every fill not confirmed yet."""
+        keys = self.ledger.facts.by_key
+        unconfirmed = sorted(k for kind, k in keys if kind == "Fill" and ("Resolution", k) not in keys)
+        for interval in unconfirmed:
+            self._schedule_resolution(interval)
+        return unconfirmed
+
     def _schedule_resolution(self, interval: int) -> None:
         decision = self.ledger.facts.get(Decision, interval)
         if self.enqueue_resolution is not None and decision is not None and decision.slug:

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+from rq.exceptions import DuplicateJobError
 
 from services.ledger.config import LedgerConfig
 from services.ledger.files import StateFiles
 from services.ledger.handler import LedgerHandler
 from services.ledger.journal import Journal
 from services.ledger.ledger import Ledger
+from services.ledger.watchdog import RedisLossWatchdog
 from shared.jobs import enqueue_resolution
-from shared.runtime import service_main
+from shared.runtime import ServiceLoop, service_main
+
+log = logging.getLogger("polybot.ledger")
 
 
 def build(cfg: LedgerConfig, bus, stop):
+    handler = build_handler(cfg, bus)
+    watchdog = RedisLossWatchdog(handler, bus)
+
+    def run() -> int:
+        ServiceLoop(handler, bus, cfg, stop=stop, on_idle=watchdog.check).run()
+        return 0
+
+    return run
+
+
+def build_handler(cfg: LedgerConfig, bus) -> LedgerHandler:
+    """The handler, rebuilt from the journal, its state published and every unconfirmed
+    fill's resolution polling scheduled (again: the ledger may have died between
+    journalling a fill and scheduling its poll, and a redelivered fill is not new)."""
     directory = Path(cfg.state_dir)
     ledger = Ledger(starting_capital=cfg.starting_capital, floor=cfg.floor, intervals=cfg.intervals,
                     files=StateFiles(directory, fsync=cfg.fsync),
@@ -21,10 +41,14 @@ def build(cfg: LedgerConfig, bus, stop):
     enqueue = None
     if cfg.resolution_jobs:
         def enqueue(run_id: str, interval: int, slug: str, _window_end: int) -> None:
-            enqueue_resolution(bus.redis, run_id, interval, slug)
+            try:
+                enqueue_resolution(bus.redis, run_id, interval, slug)
+            except DuplicateJobError:
+                pass  # that window's polling was started already
 
     handler = LedgerHandler(ledger, bus.redis, cfg, cfg.make_clock(), enqueue)
     bus.commit(handler.publish_state(None))  # rebuilt from the files: tell everyone
+    handler.schedule_unconfirmed()
     return handler
 
 

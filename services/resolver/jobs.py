@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 
 import requests
@@ -46,6 +47,10 @@ def poll_resolution(run_id: str, interval: int, slug: str, attempt: int = 1, max
     except (NotResolvedYet, requests.RequestException) as exc:
         log.info("not resolved yet", extra={"data": {"slug": slug, "attempt": attempt, "why": str(exc)[:200]}})
         winner = False
+    except ValueError as exc:  # a malformed answer: a failed job would end this window's polling
+        log.warning("unreadable market, polling again", extra={"data": {
+            "slug": slug, "attempt": attempt, "why": str(exc)[:200]}})
+        winner = False
     if winner is False:
         if not enqueue_resolution(ctx.bus.redis, run_id, interval, slug, attempt + 1, max_polls):
             log.warning("gave up waiting for the venue's resolution; the settlement stays provisional",
@@ -76,12 +81,15 @@ def resolved_outcome(market: dict):
     """'Up'/'Down', None for a void 50/50 market, or False when not resolved yet.
 
     Resolved = closed, and one outcome price >= 0.999 with the other <= 0.001
-    (umaResolutionStatus "pending" is not final).
+    (umaResolutionStatus "pending" is not final).  A malformed market raises
+    ValueError, never anything else: the poll then simply tries again later.
     """
+    if not isinstance(market, dict):
+        raise ValueError(f"expected a market object, got {type(market).__name__}")
     if not market.get("closed") or market.get("umaResolutionStatus") == "pending":
         return False
     outcomes = _json_list(market.get("outcomes"))
-    prices = [float(p) for p in _json_list(market.get("outcomePrices"))]
+    prices = [_price(p) for p in _json_list(market.get("outcomePrices"))]
     if len(outcomes) != 2 or len(prices) != 2:
         raise ValueError("resolved market without two outcomes and two prices")
     if prices == [0.5, 0.5]:
@@ -94,4 +102,20 @@ def resolved_outcome(market: dict):
 
 def _json_list(value) -> list:
     # Gamma encodes these lists as JSON strings.
-    return json.loads(value) if isinstance(value, str) else list(value or [])
+    if isinstance(value, str):
+        value = json.loads(value)  # a JSONDecodeError is a ValueError
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _price(value) -> float:
+    try:
+        price = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"outcome price {str(value)[:40]!r} is not a number") from None
+    if not math.isfinite(price):
+        raise ValueError(f"outcome price {price} is not finite")
+    return price

@@ -7,15 +7,27 @@ from rq import Queue, SimpleWorker
 
 from services.resolver import jobs
 from services.resolver.config import ResolverConfig
+from services.resolver.recovery import recover_from_predecessor
 from shared import streams
 from shared.health import Heartbeat
 from shared.runtime import service_main
+
+
+SCHEDULER_CHECK_S = 5
 
 
 class HeartbeatWorker(SimpleWorker):
     """rq's worker, also proving liveness with the same heartbeat key as every service."""
 
     beat: Heartbeat | None = None
+    stop = None  # the runtime's StopFlag: set by a SIGTERM that came before rq's handlers
+
+    def _install_signal_handlers(self):
+        super()._install_signal_handlers()
+        # A SIGTERM during start-up (scheduler fork, recovery) reached the runtime's
+        # handler, not rq's: honour it, or the worker would block in dequeue for minutes.
+        if self.stop:
+            self._stop_requested = True
 
     def heartbeat(self, *args, **kwargs):
         super().heartbeat(*args, **kwargs)
@@ -30,9 +42,15 @@ def build(cfg: ResolverConfig, bus, stop):
     def work() -> int:
         # SimpleWorker: no fork per job; jobs are short HTTP polls.  rq installs its own
         # warm/cold shutdown on SIGTERM.
-        worker = HeartbeatWorker([Queue(streams.RESOLUTION_QUEUE, connection=bus.redis)],
-                                 connection=bus.redis, name=f"resolver-{cfg.replica}",
-                                 worker_ttl=10)  # rq beats every worker_ttl - ~5 s
+        queue = Queue(streams.RESOLUTION_QUEUE, connection=bus.redis)
+        name = f"resolver-{cfg.replica}"
+        recover_from_predecessor(bus.redis, queue, name)  # after a SIGKILL: see recovery.py
+        # rq beats every worker_ttl - ~5 s.  Its maintenance also restarts a scheduler
+        # that died (it does, on a Redis restart): rq's default of every 10 minutes left
+        # every poll after the first unscheduled for that long.
+        worker = HeartbeatWorker([queue], connection=bus.redis, name=name, worker_ttl=10,
+                                 maintenance_interval=SCHEDULER_CHECK_S)
+        worker.stop = stop
         worker.beat = Heartbeat(bus.redis, "resolver", f"resolver-{cfg.replica}", ttl_ms=cfg.heartbeat_ttl_ms)
         worker.beat.beat(force=True)
         worker.work(with_scheduler=True, logging_level=cfg.log_level)

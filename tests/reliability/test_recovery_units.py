@@ -1,0 +1,230 @@
+"""The recovery pieces the end-to-end tests rely on, one at a time (fast, no stack)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import msgspec
+import pytest
+from rq import Queue, Worker
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+
+from services.clock.config import ClockConfig
+from services.clock.schedule import RunPlan
+from services.clock.ticker import Ticker
+from services.ledger.config import LedgerConfig
+from services.ledger.main import build_handler
+from services.ledger.watchdog import RedisLossWatchdog
+from services.resolver.recovery import recover_from_predecessor
+from shared import messages as m, streams
+from shared.bus import Bus
+from shared.clock import ManualClock
+from shared.jobs import resolution_job_id
+from tests import stubs
+from tests.ledger.test_ledger import decision, fill
+
+T0 = 1_722_470_400
+RUN = f"run-{T0}"
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def ledger_state(**overrides) -> m.LedgerState:
+    values = dict(run_id=RUN, starting_capital=100, current_capital=100, peak_capital=100, win_streak=0,
+                  total_trades=0, is_active=True, halted=False, halt_reason="", intervals_total=6,
+                  current_interval=3, decided_through=3, settled_through=3, open_position=None,
+                  run_complete=False, version=1)
+    values.update(overrides)
+    return m.LedgerState(**m.header(key=("s",), ts_event=0, ts_init=0), **values)
+
+
+# -- ledger --------------------------------------------------------------------------
+@pytest.mark.integration
+def test_ledger_republishes_its_state_and_reschedules_unconfirmed_polls_when_redis_lost_them(
+        real_redis, tmp_path):
+    # Arrange: a journal with a fill that the venue has not confirmed yet
+    cfg = LedgerConfig(state_dir=str(tmp_path), fsync=False, run_id=stubs.RUN)
+    handler = build_handler(cfg, Bus(real_redis))
+    for msg in (decision(1), fill(1)):
+        handler.handle(streams.DECISIONS, msg)
+    real_redis.flushdb()  # Redis restarted empty
+
+    # Act
+    republished = RedisLossWatchdog(handler, Bus(real_redis)).check()
+
+    # Assert
+    assert republished
+    state = m.STATE_DECODER.decode(real_redis.get(streams.LEDGER_STATE_KEY))
+    assert (state.decided_through, state.open_position.interval) == (1, 1)
+    assert Job.exists(resolution_job_id(stubs.RUN, 1, 1), connection=real_redis)
+    assert not RedisLossWatchdog(handler, Bus(real_redis)).check()  # nothing lost: nothing to do
+
+
+@pytest.mark.integration
+def test_restarted_ledger_schedules_the_poll_of_a_fill_journalled_just_before_a_crash(real_redis, tmp_path):
+    # Arrange: the fill is in the journal, but the process died before scheduling its poll
+    cfg = LedgerConfig(state_dir=str(tmp_path), fsync=False, run_id=stubs.RUN)
+    first = build_handler(cfg, Bus(real_redis))
+    first.enqueue_resolution = None
+    for msg in (decision(1), fill(1)):
+        first.handle(streams.DECISIONS, msg)
+    assert not Job.exists(resolution_job_id(stubs.RUN, 1, 1), connection=real_redis)
+
+    # Act
+    build_handler(cfg, Bus(real_redis))
+    build_handler(cfg, Bus(real_redis))  # a second restart: the job exists, no error
+
+    # Assert
+    assert Job.exists(resolution_job_id(stubs.RUN, 1, 1), connection=real_redis)
+
+
+# -- resolver ------------------------------------------------------------------------
+@pytest.mark.integration
+def test_resolver_releases_its_killed_predecessors_registration_lock_and_job(real_redis):
+    # Arrange: what a SIGKILLed resolver-1 leaves in rq
+    queue = Queue(streams.RESOLUTION_QUEUE, connection=real_redis)
+    gone = dead_pid()
+    host = socket.gethostname()
+    Worker([queue], connection=real_redis, name="resolver-1").register_birth()
+    real_redis.hset("rq:worker:resolver-1", "pid", gone)
+    real_redis.hset(SCHEDULER_KEY_TEMPLATE % "old-scheduler", mapping={"pid": gone, "hostname": host})
+    real_redis.set(RQScheduler.get_locking_key(queue.name), "old-scheduler")
+    job = queue.enqueue_call("services.resolver.jobs.poll_resolution", args=(RUN, 1, "s", 1, 40),
+                             job_id="resolve-x-1-1")
+    job.set_status(JobStatus.STARTED)
+    job.worker_name = "resolver-1"
+    job.save()
+    queue.remove(job)
+    real_redis.zadd(StartedJobRegistry(queue=queue).key, {f"{job.id}:exec1": 0})
+
+    # Act
+    summary = recover_from_predecessor(real_redis, queue, "resolver-1")
+
+    # Assert
+    assert summary == {"registration": 1, "scheduler_lock": 1, "requeued_jobs": 1}
+    assert real_redis.hexists("rq:worker:resolver-1", "death")
+    assert not real_redis.exists(RQScheduler.get_locking_key(queue.name))
+    assert queue.job_ids == [job.id]
+
+
+@pytest.mark.integration
+def test_resolver_leaves_a_live_workers_registration_alone(real_redis):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        queue = Queue(streams.RESOLUTION_QUEUE, connection=real_redis)
+        Worker([queue], connection=real_redis, name="resolver-1").register_birth()
+        real_redis.hset("rq:worker:resolver-1", "pid", sleeper.pid)
+        assert recover_from_predecessor(real_redis, queue, "resolver-1")["registration"] == 0
+        assert not real_redis.hexists("rq:worker:resolver-1", "death")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+# -- clock ---------------------------------------------------------------------------
+def ticker(client, stop, **cfg) -> Ticker:
+    clock = ManualClock(T0 + 900)
+    return Ticker(ClockConfig(**cfg), Bus(client), clock, should_stop=stop, sleep=clock.advance)
+
+
+def test_clock_restarted_after_a_halt_opens_no_further_window(fake_redis):
+    # Arrange: the plan says interval 3 was closed; the ledger halted on it
+    plan = RunPlan.new(T0, 6, 60)
+    plan.ticked = plan.closed = 3
+    fake_redis.set(streams.RUN_KEY, msgspec.json.encode(plan))
+    fake_redis.set(streams.LEDGER_STATE_KEY, m.encode(ledger_state(halted=True, run_complete=True)))
+    calls = iter(range(1000))
+
+    # Act
+    ticker(fake_redis, lambda: next(calls) > 50).run()
+
+    # Assert
+    assert fake_redis.xlen(streams.CLOCK) == 0
+
+
+def test_clock_restarted_after_a_halting_decision_still_closes_that_window(fake_redis):
+    # Arrange: risk halted interval 3 (decided, and final for the ledger); the clock died
+    # before closing the window, so its prices were never asked for
+    plan = RunPlan.new(T0, 6, 60)
+    plan.ticked, plan.closed = 3, 2
+    fake_redis.set(streams.RUN_KEY, msgspec.json.encode(plan))
+    fake_redis.set(streams.LEDGER_STATE_KEY, m.encode(ledger_state(halted=True, run_complete=True)))
+    calls = iter(range(1000))
+
+    # Act
+    ticker(fake_redis, lambda: next(calls) > 50).run()
+
+    # Assert
+    published = [m.decode(streams.CLOCK, f[b"data"]) for _, f in fake_redis.xrange(streams.CLOCK)]
+    assert [(type(e).__name__, e.interval) for e in published] == [("IntervalTick", 3), ("WindowClosed", 3)]
+
+
+def test_clock_resuming_a_halted_run_from_the_ledger_closes_the_halting_window_again(fake_redis):
+    fake_redis.set(streams.LEDGER_STATE_KEY, m.encode(ledger_state(halted=True, run_complete=True)))
+    plan = ticker(fake_redis, lambda: True).load_plan()
+    assert (plan.ticked, plan.closed) == (3, 2)
+
+
+def test_clock_waits_for_the_ledger_before_planning_and_resumes_its_run(fake_redis):
+    # Arrange: Redis lost the plan; the ledger publishes its state a moment later
+    waits = []
+
+    def stop() -> bool:
+        waits.append(1)
+        if len(waits) == 5:
+            fake_redis.set(streams.LEDGER_STATE_KEY, m.encode(ledger_state(decided_through=4, settled_through=3)))
+        return False
+
+    # Act
+    plan = ticker(fake_redis, stop, ledger_start_wait_s=30).load_plan()
+
+    # Assert
+    assert (plan.run_id, plan.ticked, plan.closed) == (RUN, 4, 3)
+
+
+def test_clock_of_a_completed_run_plans_nothing_new(fake_redis):
+    fake_redis.set(streams.LEDGER_STATE_KEY, m.encode(ledger_state(settled_through=6, decided_through=6,
+                                                                   run_complete=True)))
+    plan = ticker(fake_redis, lambda: True).load_plan()
+    assert (plan.run_id, plan.closed) == (RUN, plan.intervals)
+
+
+@pytest.mark.integration
+def test_resolver_restarts_a_dead_scheduler_within_seconds(redis_url, real_redis, tmp_path):
+    """A Redis restart can kill rq's scheduler process; rq itself restarts it only at its
+    10-minute maintenance, and every poll after a window's first waited that long."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env |= {"REDIS_URL": redis_url, "GAMMA_URL": "http://127.0.0.1:1/gamma", "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "resolver.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "services.resolver"], env=env, stdout=out, stderr=out,
+                                start_new_session=True)
+    try:
+        first = wait_for_line(log, "Scheduler for polybot-resolutions started with PID", after=0)
+        os.kill(int(first.rsplit("PID ", 1)[1].split()[0].strip('"}')), signal.SIGKILL)
+        assert wait_for_line(log, "Scheduler for polybot-resolutions started with PID", after=1, timeout_s=20)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def wait_for_line(path, text: str, after: int, timeout_s: float = 20) -> str:
+    """The (after+1)-th line of ``path`` containing ``text``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = [line for line in path.read_text().splitlines() if text in line]
+        if len(found) > after:
+            return found[after]
+        time.sleep(0.1)
+    raise AssertionError(f"no {text!r} (#{after + 1}) within {timeout_s} s:\n{path.read_text()[-2000:]}")
