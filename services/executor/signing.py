@@ -7,11 +7,17 @@ rounding table and amount math, its EIP-712 builder and signer) but take the sal
 from the order_key and the timestamp from the decision: one order_key always signs
 to ONE order id (the venue answers "Duplicated" to any second copy), and a replay of
 the same run reproduces the same ids.
+
+The digest and signature come from ``order_digest`` (the same bytes as the SDK's
+``build_signed_order`` and ``build_order_hash``, ~10x faster); the builder is made
+once per exchange and keeps the SDK's order rules (``build_order``).  POLY_1271
+signatures (deposit wallets) still go through the SDK.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from decimal import Decimal
 
@@ -23,6 +29,7 @@ from py_clob_client_v2.order_utils import ExchangeOrderBuilderV2
 from py_clob_client_v2.order_utils.model.order_data_v2 import OrderDataV2, SignedOrderV2
 from py_clob_client_v2.utilities import price_valid
 
+from services.executor import order_digest
 from services.executor.brokers import OrderRefused
 from services.executor.venue_client import VenueClient
 
@@ -50,21 +57,33 @@ def sign_market_buy(client: VenueClient, *, token_id: str, amount: Decimal, pric
                        signer=builder.funder if poly_1271 else client.signer.address(),
                        signatureType=builder.signature_type, timestamp=str(timestamp_ms),
                        metadata=BYTES32_ZERO, builder=BYTES32_ZERO)
-    exchange = _exchange_builder(client, token_id, chain_id, salt=salt)
-    return exchange.build_signed_order(data)
+    exchange = _exchange_builder(client, token_id, chain_id)
+    order = dataclasses.replace(exchange.build_order(data), salt=str(salt))
+    if order.signatureType == SignatureTypeV2.POLY_1271:
+        signature = exchange.build_order_signature(exchange.build_order_typed_data(order))
+    else:
+        signature = order_digest.sign_digest(order_digest.order_digest(exchange.app_domain_separator, order),
+                                         client.signer.private_key)
+    return SignedOrderV2(**{**dataclasses.asdict(order), "signature": signature})
 
 
 def order_hash(client: VenueClient, signed: SignedOrderV2, token_id: str, chain_id: int) -> str:
     """The V2 order id: the EIP-712 hash of the order on its exchange's domain."""
     exchange = _exchange_builder(client, token_id, chain_id)
-    return exchange.build_order_hash(exchange.build_order_typed_data(signed))
+    return "0x" + order_digest.order_digest(exchange.app_domain_separator, signed).hex()
 
 
-def _exchange_builder(client: VenueClient, token_id: str, chain_id: int, salt: int | None = None):
+def _exchange_builder(client: VenueClient, token_id: str, chain_id: int) -> ExchangeOrderBuilderV2:
     contracts = get_contract_config(chain_id)
     address = contracts.neg_risk_exchange_v2 if client.get_neg_risk(token_id) else contracts.exchange_v2
-    salted = {} if salt is None else {"generate_salt": lambda: str(salt)}
-    return ExchangeOrderBuilderV2(address, chain_id, client.signer, domain_version="2", **salted)
+    return _builder(address, chain_id, client.signer)
+
+
+@functools.lru_cache(maxsize=16)
+def _builder(address: str, chain_id: int, signer) -> ExchangeOrderBuilderV2:
+    """One SDK builder per exchange and signer: its constructor computes the domain
+    separator (an ABI encoding and a hash), which never changes."""
+    return ExchangeOrderBuilderV2(address, chain_id, signer, domain_version="2")
 
 
 def signed_to_body(order: SignedOrderV2) -> dict:

@@ -71,31 +71,35 @@ class FeedAssembler:
 
     # -- MarketData ------------------------------------------------------------------
     def market_data(self, tick: IntervalTick) -> MarketData:
+        # Time is read once per step, not once per field: in simulation every read is an
+        # HTTP call to the simulator, on the tick's critical path.
         now = self._now()
         if now >= tick.entry_deadline:
             self.counters.incr("tick.late")
             return self._finish(tick, {}, None, now,
                                 ("entry deadline passed before the tick was handled",))
         deadline = min(float(tick.entry_deadline), now + self._cfg.tick_budget_s)
-        ws_price = self._ws_price()
-        parts = self._fetch_parts(tick, deadline, need_spot=ws_price is None)
+        ws_price = self._ws_price(now)
+        parts = self._fetch_parts(tick, deadline, now, need_spot=ws_price is None)
+        md = self._finish(tick, parts, ws_price, deadline, ())
         # Look the next window's market up now, so its tick does not wait for Gamma.
         self._pool.submit(self._src.gamma.prefetch, tick.window_start + self._cfg.window_s,
-                          deadline=self._now() + self._cfg.tick_budget_s)
-        return self._finish(tick, parts, ws_price, deadline, ())
+                          deadline=md.ts_init / NS + self._cfg.tick_budget_s)
+        return md
 
-    def _ws_price(self) -> Decimal | None:
+    def _ws_price(self, now: float) -> Decimal | None:
         stream = self._src.stream
-        price = stream.latest_price(self._cfg.stale_after_s) if stream is not None else None
+        price = stream.latest_price(self._cfg.stale_after_s, now) if stream is not None else None
         if stream is not None and price is None:
             self.counters.incr("stale.binance_ws_price")
         return price
 
-    def _fetch_parts(self, tick: IntervalTick, deadline: float, *, need_spot: bool) -> dict[str, Part]:
+    def _fetch_parts(self, tick: IntervalTick, deadline: float, now: float, *,
+                     need_spot: bool) -> dict[str, Part]:
         cfg, src, ws = self._cfg, self._src, tick.window_start
         jobs: dict[str, Callable[[], Part]] = {
             "candles": lambda: candles_part(src.store, ws, cfg.history_bars, deadline),
-            "depth": lambda: depth_part(cfg, src.rest, src.stream, self.counters, deadline),
+            "depth": lambda: depth_part(cfg, src.rest, src.stream, self.counters, deadline, now),
             "polymarket": lambda: quote_part(cfg, src.gamma, src.clob, self._book_pool, ws, deadline),
             "start price": lambda: self._start_part(ws, deadline),
         }
@@ -113,12 +117,14 @@ class FeedAssembler:
 
     def _finish(self, tick: IntervalTick, parts: dict[str, Part], ws_price: Decimal | None,
                 deadline: float, reasons: tuple[str, ...]) -> MarketData:
+        now = self._now()  # the assembly's time: every header and freshness check below
+        now_ns = int(now * NS)
         empty = Part(None)
         candles, depth = parts.get("candles", empty), parts.get("depth", empty)
         start = parts.get("start price", empty)
-        price, price_source, price_reasons = self._btc_price(ws_price, parts)
-        quote = self._quote(tick, parts, deadline) if parts else _Quote(None, None, None, ())
-        book = self._book(tick, depth)
+        price, price_source, price_reasons = self._btc_price(ws_price, parts, now)
+        quote = self._quote(tick, parts, deadline, now) if parts else _Quote(None, None, None, ())
+        book = self._book(tick, depth, now_ns)
         required_missing = (candles.value is None or price is None or book is None
                             or quote.quote is None or None in (quote.odds_up, quote.odds_down))
         reasons = (reasons + candles.reasons + price_reasons + depth.reasons + quote.reasons
@@ -128,7 +134,7 @@ class FeedAssembler:
         self._count_outcome(tick, complete, degraded, reasons)
         return MarketData(
             **header(key=("md", tick.run_id, tick.interval), ts_event=tick.window_start * NS,
-                     ts_init=self._now_ns(), cause=tick),
+                     ts_init=now_ns, cause=tick),
             run_id=tick.run_id, interval=tick.interval, window_start=tick.window_start,
             window_end=tick.window_end, entry_deadline=tick.entry_deadline,
             btc_price=price, btc_price_source=price_source, candles=candles.value or (),
@@ -140,8 +146,8 @@ class FeedAssembler:
             start_price=start.value, start_price_source=start.source or None,
             complete=complete, reasons=reasons, degraded=degraded)
 
-    def _btc_price(self, ws_price: Decimal | None,
-                   parts: dict[str, Part]) -> tuple[Decimal | None, str, tuple[str, ...]]:
+    def _btc_price(self, ws_price: Decimal | None, parts: dict[str, Part],
+                   now: float) -> tuple[Decimal | None, str, tuple[str, ...]]:
         """Binance WS, else the last closed candle, else CoinGecko (degraded)."""
         if ws_price is not None:
             return ws_price, "binance_ws", ()
@@ -149,7 +155,7 @@ class FeedAssembler:
             return None, "", ()
         bars = parts["candles"].value
         last = bars[-1] if bars else self._src.store.latest()
-        price = candle_price(last, self._now(), self._cfg.stale_after_s)
+        price = candle_price(last, now, self._cfg.stale_after_s)
         if price is not None:
             return price, "binance_candle", ()
         spot = parts.get("coingecko", Part(None, ("coingecko: not asked",)))
@@ -159,25 +165,25 @@ class FeedAssembler:
         why = ["binance WS no fresh price", *parts["candles"].reasons, *spot.reasons]
         return None, "", ("price feed unavailable: " + "; ".join(why),)
 
-    def _book(self, tick: IntervalTick, depth: Part) -> BookSnapshot | None:
+    def _book(self, tick: IntervalTick, depth: Part, now_ns: int) -> BookSnapshot | None:
         if depth.value is None:
             return None
         return BookSnapshot(
             **header(key=("btc_book", tick.run_id, tick.interval),
-                     ts_event=tick.window_start * NS, ts_init=self._now_ns(), cause=tick),
+                     ts_event=tick.window_start * NS, ts_init=now_ns, cause=tick),
             symbol=self._cfg.symbol, bids=depth.value.bids, asks=depth.value.asks,
             last_update_id=depth.value.last_update_id, source=depth.source)
 
-    def _quote(self, tick: IntervalTick, parts: dict[str, Part], deadline: float) -> _Quote:
+    def _quote(self, tick: IntervalTick, parts: dict[str, Part], deadline: float, now: float) -> _Quote:
         part = parts["polymarket"]
         if part.value is None:
             return self._odds_without_books(tick, part.reasons, deadline)
         q: QuoteParts = part.value
         market = q.market.market
-        reasons = self._quote_problems(tick, q)
+        reasons = self._quote_problems(tick, q, now)
         quote = MarketQuote(
             **header(key=("quote", tick.run_id, tick.interval),
-                     ts_event=tick.window_start * NS, ts_init=self._now_ns(), cause=tick),
+                     ts_event=tick.window_start * NS, ts_init=int(now * NS), cause=tick),
             slug=market.slug, condition_id=market.condition_id,
             window_start=market.window_start, window_end=market.window_end,
             up=q.up, down=q.down, tick_size=max(q.up.tick_size, q.down.tick_size),
@@ -190,12 +196,12 @@ class FeedAssembler:
                       tuple(f"polymarket: no asks on the {b.outcome} book"
                             for b in (q.up, q.down) if b.best_ask is None))
 
-    def _quote_problems(self, tick: IntervalTick, q: QuoteParts) -> tuple[str, ...]:
+    def _quote_problems(self, tick: IntervalTick, q: QuoteParts, now: float) -> tuple[str, ...]:
         market, problems = q.market.market, []
         if (market.window_start, market.window_end) != (tick.window_start, tick.window_end):
             problems.append(f"polymarket: {market.slug} window {market.window_start}-"
                             f"{market.window_end} does not match the tick's")
-        now_ms = self._now() * 1000
+        now_ms = now * 1000
         for book in (q.up, q.down):
             age_s = (now_ms - book.book_ts_ms) / 1000
             if book.book_ts_ms and age_s > self._cfg.stale_after_s:

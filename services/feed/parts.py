@@ -69,9 +69,9 @@ def candles_part(store: CandleStore, window_start: int, history: int, deadline: 
 
 
 def depth_part(cfg: FeedConfig, rest: BinanceRest, stream: BinanceStream | None,
-               counters: FeedCounters, deadline: float) -> Part:
+               counters: FeedCounters, deadline: float, now: float | None = None) -> Part:
     if stream is not None:
-        depth = stream.latest_depth(cfg.stale_after_s)
+        depth = stream.latest_depth(cfg.stale_after_s, now)
         if depth is not None:
             return _usable_depth(depth, "binance_ws")
         counters.incr("stale.binance_ws_depth")

@@ -76,22 +76,38 @@ class Totals:
 
 @dataclass
 class Facts:
-    """All facts, indexed for the fold."""
+    """All facts, indexed for the fold.
+
+    Besides the facts by key it keeps what the ledger asks after every message -- the
+    halt resets by interval, the last decided interval, the fills the venue has not
+    confirmed -- so a message costs the same at interval 8,000 as at interval 1.
+    """
 
     by_key: dict[tuple, Fact] = field(default_factory=dict)
+    resets: dict[int, list[HaltReset]] = field(default_factory=dict)  # by after_interval
+    last_decision: int = 0  # the highest interval with a Decision
+    unconfirmed: set[int] = field(default_factory=set)  # fills without the venue's Resolution
 
     def add(self, fact: Fact) -> bool:
         key = fact_key(fact)
         if key in self.by_key:
             return False
         self.by_key[key] = fact
+        if isinstance(fact, HaltReset):
+            self.resets.setdefault(fact.after_interval, []).append(fact)
+        elif isinstance(fact, Decision):
+            self.last_decision = max(self.last_decision, fact.interval)
+        elif isinstance(fact, Fill) and ("Resolution", fact.interval) not in self.by_key:
+            self.unconfirmed.add(fact.interval)
+        elif isinstance(fact, Resolution):
+            self.unconfirmed.discard(fact.interval)
         return True
 
     def get(self, kind: type, interval: int):
         return self.by_key.get((kind.__name__, interval))
 
     def resets_after(self, interval: int) -> list[HaltReset]:
-        return [f for f in self.by_key.values() if isinstance(f, HaltReset) and f.after_interval == interval]
+        return self.resets.get(interval, [])
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,7 @@ class LedgerHandler:
         }
 
     def _current_interval(self) -> int:
-        decided = [k for kind, k in self.ledger.facts.by_key if kind == "Decision"]
-        return max(decided, default=0)
+        return self.ledger.facts.last_decision
 
     def _open_position(self) -> m.Position | None:
         fill = self.ledger.open_position()
@@ -113,8 +112,7 @@ class LedgerHandler:
                           order_id=fill.order_id)
 
     def _unconfirmed(self) -> int:
-        keys = self.ledger.facts.by_key
-        return sum(1 for kind, k in keys if kind == "Fill" and ("Resolution", k) not in keys)
+        return len(self.ledger.facts.unconfirmed)
 
     def _settled(self, step, cause) -> m.PositionSettled:
         r, now = step.record, self.clock.now_ns()
@@ -149,8 +147,7 @@ class LedgerHandler:
 
     def schedule_unconfirmed(self) -> list[int]:
         """Schedule the venue-resolution polling of every fill not confirmed yet."""
-        keys = self.ledger.facts.by_key
-        unconfirmed = sorted(k for kind, k in keys if kind == "Fill" and ("Resolution", k) not in keys)
+        unconfirmed = sorted(self.ledger.facts.unconfirmed)
         for interval in unconfirmed:
             self._schedule_resolution(interval)
         return unconfirmed

@@ -33,6 +33,7 @@ class Ledger:
         self.journal = journal
         self.facts = Facts()
         self.steps: list[Step] = []
+        self._decided = 0  # decided_through so far: facts are only added, so it never goes back
         for fact in journal.load():
             self.facts.add(fact)
         self._refold(from_interval=1)
@@ -49,10 +50,9 @@ class Ledger:
 
     @property
     def decided_through(self) -> int:
-        k = 0
-        while is_decided(self.facts, k + 1):
-            k += 1
-        return k
+        while is_decided(self.facts, self._decided + 1):
+            self._decided += 1
+        return self._decided
 
     @property
     def run_complete(self) -> bool:

@@ -71,10 +71,13 @@ class LedgerStateWaiter:
         while the deadline is still ahead: the runtime leaves the signal pending and
         retries it.
         """
+        state = self.read()
+        if is_fresh(state, signal):  # the usual case: no stream position needed
+            return Waited(state, fresh=True)
         give_up_at = self.wall() + self.max_wait_s
         cursor = self._stream_position()
         while True:
-            state = self.read()
+            state = self.read()  # (again: an update may have landed before the position)
             if is_fresh(state, signal):
                 return Waited(state, fresh=True)
             to_deadline_s = signal.entry_deadline - self.clock.now()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 
 from services.sim.auth import ApiCredentials, AuthError
 from services.sim.exchange import Submission
@@ -75,19 +76,21 @@ class ClobTradingApi:
         self._venue.auth.revoke(creds.api_key)
         return json_response("OK")
 
-    def _submit(self, body: object, creds: ApiCredentials) -> Submission:
+    def _submit(self, body: object, creds: ApiCredentials, received_ns: int | None = None) -> Submission:
+        received_ns = received_ns or time.time_ns()
         now = self._venue.now_ms()
         submission = self._venue.exchange.submit(body, creds, now)
-        self._venue.order_log.record_submission(now, submission, body)
+        self._venue.order_log.record_submission(now, submission, body, received_ns)
         return submission
 
     def post_order(self, request: Request, creds: ApiCredentials) -> Response:
+        received_ns = time.time_ns()
         body = _json_or_none(request)
         if body is None:
             self._venue.order_log.record_fault(self._venue.now_ms(), 400, None, INVALID_PAYLOAD,
                                                result="rejected")
             return error(400, INVALID_PAYLOAD)
-        submission = self._submit(body, creds)
+        submission = self._submit(body, creds, received_ns)
         return json_response(submission.body, submission.status)
 
     def post_orders(self, request: Request, creds: ApiCredentials) -> Response:

@@ -43,7 +43,7 @@ class ControlApi:
         return json_response(self._venue.clock.snapshot())
 
     def orders(self, request: Request) -> Response:
-        entries = self._venue.order_log.entries(request.arg("slug"))
+        entries = self._venue.order_log.entries(request.arg("slug"), wall=request.arg("wall") == "1")
         return json_response({"orders": entries, "count": len(entries)})
 
     def get_faults(self, request: Request) -> Response:

@@ -7,6 +7,7 @@ the bot sent at most one order per window.
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 from typing import Callable
 
@@ -25,11 +26,15 @@ class OrderLog:
         self._entries: list[dict] = []
         self._lock = threading.Lock()
 
-    def record_submission(self, now_ms: int, submission: Submission, body: object) -> None:
+    def record_submission(self, now_ms: int, submission: Submission, body: object,
+                          received_ns: int | None = None) -> None:
+        """``received_ns``: wall-clock time (ns) the order reached the endpoint, for
+        latency benchmarks; served only by ``GET /sim/orders?wall=1``."""
         order = submission.order or self._best_effort(body)
         window = submission.window or (self._window_of_token(order.token_id) if order else None)
         ok = submission.status == 200
         entry = self._base(now_ms, submission.status, order, window, body)
+        entry["received_ns"] = received_ns if received_ns is not None else time.time_ns()
         entry["result"] = submission.body.get("status", "rejected") if ok else "rejected"
         entry["error"] = None if ok else submission.body.get("error")
         result = submission.result
@@ -47,9 +52,11 @@ class OrderLog:
         entry.update(result=result, error=what)
         self._append(entry)
 
-    def entries(self, slug: str | None = None) -> list[dict]:
+    def entries(self, slug: str | None = None, wall: bool = False) -> list[dict]:
+        """The log; the wall-clock ``received_ns`` only with ``wall`` (everything else is
+        a function of sim time and the seed, and stays byte-identical across runs)."""
         with self._lock:
-            return [dict(e) for e in self._entries if slug is None or e["slug"] == slug]
+            return [_view(e, wall) for e in self._entries if slug is None or e["slug"] == slug]
 
     def _append(self, entry: dict) -> None:
         with self._lock:
@@ -81,3 +88,10 @@ class OrderLog:
             if order is not None and order.token_id in window.tokens:
                 entry["outcome"] = window.outcome_for(order.token_id)
         return entry
+
+
+def _view(entry: dict, wall: bool) -> dict:
+    out = dict(entry)
+    if not wall:
+        out.pop("received_ns", None)
+    return out

@@ -62,7 +62,7 @@ class BinanceStream(ReconnectingSocket):
             self._on_kline(event)
         elif isinstance(event, Depth):
             with self._state_lock:
-                self._depth = Stamped(event, self._now())
+                self._depth = Stamped(event, self.received_at())
         elif isinstance(event, ServerShutdown):
             self.reconnect_now("server shutdown notice")
         elif isinstance(event, Ignored):
@@ -70,24 +70,25 @@ class BinanceStream(ReconnectingSocket):
 
     def _on_kline(self, event: WsKline) -> None:
         with self._state_lock:
-            self._price = Stamped(event.bar.close, self._now())
+            self._price = Stamped(event.bar.close, self.received_at())
             if not event.closed:
                 self._open_bar = event.bar
         if event.closed:
             self._on_closed_bar(event.bar)
 
-    def latest_price(self, max_age_s: float) -> Decimal | None:
-        """The last traded price seen (a kline's current close), if fresh."""
+    def latest_price(self, max_age_s: float, now: float | None = None) -> Decimal | None:
+        """The last traded price seen (a kline's current close), if fresh (at ``now``,
+        by default the clock's)."""
         with self._state_lock:
             stamped = self._price
-        if stamped is None or self._now() - stamped.received_at > max_age_s:
+        if stamped is None or (self._now() if now is None else now) - stamped.received_at > max_age_s:
             return None
         return stamped.value  # type: ignore[return-value]
 
-    def latest_depth(self, max_age_s: float) -> Depth | None:
+    def latest_depth(self, max_age_s: float, now: float | None = None) -> Depth | None:
         with self._state_lock:
             stamped = self._depth
-        if stamped is None or self._now() - stamped.received_at > max_age_s:
+        if stamped is None or (self._now() if now is None else now) - stamped.received_at > max_age_s:
             return None
         return stamped.value  # type: ignore[return-value]
 

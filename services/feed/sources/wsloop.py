@@ -41,6 +41,7 @@ class ReconnectingSocket:
         self._connected = False
         self._opened_at = 0.0
         self._last_message_at: float | None = None
+        self._handling_since: float | None = None  # receive time of the message being handled
         self._reconnect_now = False
         self._failures = 0
         self.connections = 0  # successful opens, for tests and health
@@ -117,13 +118,21 @@ class ReconnectingSocket:
         self.on_open(app)
 
     def _message(self, app: websocket.WebSocketApp, raw: str | bytes) -> None:
-        self._last_message_at = self._now()
+        self._last_message_at = self._handling_since = self._now()
         self._failures = 0  # a connection that delivers data resets the backoff
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         try:
             self.handle(text)
         except Exception:  # noqa: BLE001 - one bad message must not kill the connection
             log.exception("%s: failed to handle a message", self.name)
+        finally:
+            self._handling_since = None
+
+    def received_at(self) -> float:
+        """When the message being handled arrived (one clock read per message: in
+        simulation every read is an HTTP call); outside ``handle``, now."""
+        since = self._handling_since
+        return since if since is not None else self._now()
 
     def _errored(self, app: websocket.WebSocketApp, error: Exception) -> None:
         log.warning("%s: connection error: %s", self.name, error)
