@@ -114,8 +114,10 @@ def _performance(p: dict) -> list[str]:
             f"Setup (load the files, TA-Lib over each) {p['setup_s']:.2f} s. Simulation {p['simulate_s']:.2f} s "
             f"wall, {p['simulate_cpu_s']:.2f} s CPU: {p['runs_per_s']:,.0f} runs/s wall "
             f"({p['runs_per_cpu_s']:,.0f} per CPU second), including the first computation of "
-            f"{p['windows_computed']:,} windows (the simulator's quote and the window's risk rules). With every "
+            f"{p['windows_computed']:,} windows (the predictor's call; the simulator's quote and the window's "
+            f"risk rules once per window class). With every "
             f"window cached, the fold alone: {p['fold_runs_per_s']:,.0f} runs/s wall "
             f"({p['fold_runs_per_cpu_s']:,.0f} per CPU second). Windows recomputed by `predict_window` (near a "
-            f"threshold): {p['predictor_core_fallbacks']}. State-rule evaluations (memoised on capital and "
-            f"streak): {p['state_rule_evaluations']:,}; distinct fills matched: {p['fills_matched']:,}.", ""]
+            f"threshold): {p['predictor_core_fallbacks']}. State-rule evaluations (memoised on book, capital "
+            f"and streak, one for all the capitals the rules cannot tell apart): {p['state_rule_evaluations']:,}; "
+            f"distinct fills matched: {p['fills_matched']:,}.", ""]

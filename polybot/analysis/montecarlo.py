@@ -21,7 +21,7 @@ import numpy as np
 from polybot.analysis.data_files import CandleFile, run_starts
 from polybot.analysis.risk_split import StateRules, first_denial
 from polybot.analysis.settlement import Settler
-from polybot.analysis.venue import SimMarket
+from polybot.analysis.venue import MIN_BEST_SIZE, SimMarket
 from polybot.analysis.windows import VOLATILITY, FileWindows, WindowFacts
 from services.executor.brokers import Fill
 from services.predictor.config import PredictorConfig
@@ -102,16 +102,23 @@ class World:
         return [(int(f), int(self.starts[f][o])) for f, o in zip(files, offsets)]
 
     def fill(self, facts: WindowFacts, stake: Decimal) -> Fill | None:
-        key = fill_key(facts.book, stake)
+        key = fill_key(facts, stake)
         if key not in self.fills:
             self.fills[key] = SimMarket.fill(facts.book, stake)
         return self.fills[key]
 
 
-def fill_key(book, stake: Decimal) -> tuple:
+def fill_key(facts: WindowFacts, stake: Decimal) -> tuple:
     """What a FOK BUY's fill depends on.  When the best level alone covers the stake, the
     limit price is that level's (executor.limit_price) and the match stops there
-    (sim.matching), so only its price counts; otherwise the whole ask side does."""
+    (sim.matching), so only its price counts; otherwise the whole ask side does.
+
+    The best level of a window-start book holds at least MIN_BEST_SIZE shares (venue.py),
+    so for the usual stakes the window's own book is not even built."""
+    best_ask = facts.sizing_key[1]
+    if MIN_BEST_SIZE * best_ask >= stake:
+        return (best_ask, facts.tick_size, stake)
+    book = facts.book
     best = book.asks[0] if book.asks else None
     if best is not None and best.size * best.price >= stake:
         return (best.price, book.tick_size, stake)
@@ -155,7 +162,7 @@ def _interval(world: World, facts: WindowFacts, run: RunResult, capital: Decimal
     zero = Decimal(0)
     if run.halted:  # the ledger persisted the halt: HaltedRule denies everything after it
         return zero, zero, "SKIP", HALTED
-    state = world.state_rules(facts.sizing_key, capital, streak)
+    state = world.state_rules.verdicts(facts.sizing_key, capital, streak)
     run.halted = state.evaluation.halt or facts.verdicts.evaluation.halt
     if not facts.tradeable or not state.evaluation.approved:
         if facts.tradeable:

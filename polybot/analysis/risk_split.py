@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from services.risk.allocator import fee_bound, fee_per_dollar, streak_stake
 from services.risk.config import RiskConfig
 from services.risk.context import Kind, RiskContext
 from services.risk.handler import Evaluation, evaluate
@@ -129,13 +130,62 @@ def book_key(signal: PredictionSignal) -> tuple | None:
 
 class StateRules:
     """``STATE_RULES`` memoised on (sizing key, capital, streak): they read nothing else, so
-    they run on one representative signal per sizing key (registered by windows.py)."""
+    they run on one representative signal per sizing key (registered by windows.py).
+
+    ``__call__`` gives the full evaluation, reasons included; the Monte Carlo's fold calls
+    ``verdicts``, which drops the reasons (they quote the capital) and can therefore share
+    one evaluation among all capitals the rules do not tell apart.
+    """
 
     def __init__(self, cfg: RiskConfig):
         self.cfg = cfg
         self.representatives: dict[tuple | None, PredictionSignal] = {}
         self._memo: dict[tuple, Verdicts] = {}
+        self._slim: dict[tuple, Verdicts] = {}
+        self._capital_free: dict[tuple, Decimal] = {}
         self.misses = 0
+
+    def verdicts(self, sizing_key: tuple | None, capital: Decimal, streak: int) -> Verdicts:
+        """``self(...)`` without the reasons: approval, stake, halt and the denying labels.
+
+        Most interval-start capitals are distinct Decimals, but from ``capital_free_from``
+        up the verdicts do not depend on the capital: those capitals share one entry."""
+        above = capital >= self.capital_free_from(sizing_key, streak)
+        key = (sizing_key, None if above else capital, streak)
+        found = self._slim.get(key)
+        if found is None:
+            full = self(sizing_key, capital, streak)
+            slim = Evaluation(full.evaluation.approved, full.evaluation.stake, (), full.evaluation.halt)
+            found = self._slim[key] = Verdicts(slim, full.denials, full.halts)
+        return found
+
+    def capital_free_from(self, sizing_key: tuple | None, streak: int) -> Decimal:
+        """The capital from which no state rule's verdict depends on the capital any more.
+
+        The rules read the capital only through the headroom (capital − floor):
+        MaxDrawdownRule is quiet once it is >= min_notional (> 0, so above the floor); the
+        floor guard (allocator.largest_safe_stake) leaves the streak stake uncut once that
+        stake plus its worst-case fee fits in it, and the venue minimums read only that
+        stake.  Both bounds come from the allocator's own functions;
+        tests/analysis/test_window_classes.py checks the claim against the full rules.
+        """
+        key = (sizing_key, streak)
+        found = self._capital_free.get(key)
+        if found is None:
+            cfg, need = self.cfg, self.cfg.min_notional
+            per_dollar = self._per_dollar(sizing_key)
+            if per_dollar is not None:
+                stake = streak_stake(streak, cfg).stake
+                need = max(need, stake + fee_bound(stake, per_dollar))
+            found = self._capital_free[key] = cfg.floor + need
+        return found
+
+    def _per_dollar(self, sizing_key: tuple | None) -> Decimal | None:
+        """The worst-case fee per dollar the allocator uses for this key (None: no sizing)."""
+        if sizing_key is None:
+            return None
+        quote = self.representatives[sizing_key].quote
+        return fee_per_dollar(quote.fee, quote.book(sizing_key[0]).best_ask)
 
     def __call__(self, sizing_key: tuple | None, capital: Decimal, streak: int) -> Verdicts:
         key = (sizing_key, capital, streak)

@@ -28,7 +28,7 @@ from services.sim.book import MIN_ORDER_SIZE, Books
 from services.sim.data import MINUTE_MS, CandleStore
 from services.sim.feed import PriceFeed
 from services.sim.formats import mils_text
-from services.sim.market_model import MarketModel
+from services.sim.market_model import SIZE_MIN, MarketModel, depth_multiplier
 from services.sim.matching import FEE_RATE, match
 from services.sim.orders import ParsedOrder
 from services.sim.windows import Window, derive_window
@@ -37,6 +37,13 @@ from shared.messages import BookLevel, FeeSchedule, MarketQuote, Outcome, Outcom
 BOOK_LEVELS = 5           # SimConfig.book_levels
 MARKET_LEAD_S = 86_400    # SimConfig.market_lead_s
 FEE = FeeSchedule(rate=FEE_RATE, exponent=1)  # what the simulator's Gamma/CLOB publish
+
+# The smallest size the model can quote at a best level at the decision time (the window
+# start): MarketModel._side sizes the best level SIZE_MIN..SIZE_MIN+SIZE_SPAN shares times
+# the depth multiplier (no thinning 5 minutes before the end), rounded to cents, and a fresh
+# ``Books`` has consumed nothing.  A stake of at most MIN_BEST_SIZE × best ask is therefore
+# filled at the best level whatever the window, so its fill needs no per-window book.
+MIN_BEST_SIZE = Decimal(round(SIZE_MIN * depth_multiplier(WINDOW_MS) * 100)) / 100
 
 
 class MinuteOpenFeed:
