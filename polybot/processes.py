@@ -159,10 +159,13 @@ def wait_for_redis(url: str, password: str | None = None, timeout_s: float = 10.
 
 
 def start_simulator(processes: Processes, args: list[str], env: dict[str, str]) -> dict[str, str]:
-    """Start the simulator and read the one JSON line with its base URLs."""
-    child = processes.start("sim", [sys.executable, "-m", "services.sim", "--port", "0", *args], env,
-                            capture_stdout=True)
+    """Start the simulator and read the one JSON line with its base URLs; ``clock_file``
+    is added: where it publishes its time for the services (shared/sim_time.py)."""
+    processes.log_dir.mkdir(parents=True, exist_ok=True)
+    clock_file = str((processes.log_dir / "sim-clock").resolve())
+    child = processes.start("sim", [sys.executable, "-m", "services.sim", "--port", "0",
+                                    "--clock-file", clock_file, *args], env, capture_stdout=True)
     line = child.proc.stdout.readline()
     if not line:
         raise RuntimeError(f"the simulator exited before it was ready; see {child.log_path}")
-    return json.loads(line)
+    return {**json.loads(line), "clock_file": clock_file}

@@ -59,6 +59,7 @@ def service_env(opts: RunOptions, redis_url: str, urls: dict[str, str]) -> dict[
     })
     if opts.market == "sim":
         env.update({"CLOCK": "sim", "SIM_CONTROL_URL": urls["control"],
+                    "SIM_CLOCK_FILE": urls.get("clock_file", ""),
                     "LOCKSTEP": "true" if opts.speed == "max" else "false"})
     else:
         env.update({"CLOCK": "live", "LOCKSTEP": "false"})

@@ -16,6 +16,8 @@ import time
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
+from shared.sim_time import ClockFileReader
+
 if TYPE_CHECKING:
     import requests
 
@@ -68,8 +70,12 @@ class SimClock:
     in every service that has no other use for it).
     """
 
-    def __init__(self, control_url: str, session: requests.Session | None = None, timeout: float = 5.0):
+    def __init__(self, control_url: str, session: requests.Session | None = None, timeout: float = 5.0,
+                 clock_file: str | None = None):
         self.url = control_url.rstrip("/") + "/clock"
+        # Reads come from the simulator's shared clock file when there is one (no round
+        # trip at all, see shared/sim_time.py); moves always go over HTTP.
+        self._file = ClockFileReader(clock_file) if clock_file else None
         parts = urlsplit(self.url)
         if session is None and parts.scheme != "http":
             import requests
@@ -94,6 +100,8 @@ class SimClock:
         return json.loads(body)
 
     def now_ms(self) -> int:
+        if self._file is not None and (now := self._file.now_ms()) is not None:
+            return now
         return int(self.state()["now_ms"])
 
     def now(self) -> float:

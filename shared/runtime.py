@@ -46,6 +46,7 @@ class RuntimeConfig(Config, frozen=True, kw_only=True):
     redis_reconnect_s: float = 30.0  # how long a lost Redis is waited for before exiting
     clock: Literal["live", "sim"] = "live"
     sim_control_url: str = ""
+    sim_clock_file: str = ""  # the simulator's --clock-file: sim time without HTTP reads
 
     SECRETS: ClassVar[frozenset[str]] = frozenset({"redis_password"})
 
@@ -67,7 +68,9 @@ class RuntimeConfig(Config, frozen=True, kw_only=True):
 
     def make_clock(self) -> Clock:
         """The service's time: the system clock, or the simulator's."""
-        return SimClock(self.sim_control_url) if self.clock == "sim" else LiveClock()
+        if self.clock == "sim":
+            return SimClock(self.sim_control_url, clock_file=self.sim_clock_file or None)
+        return LiveClock()
 
     def redacted(self) -> dict[str, Any]:
         out = super().redacted()

@@ -109,7 +109,7 @@ def _plan(opts: UpOptions, layout: Layout) -> _Plan:
     urls, sim_ports = dict(POLYMARKET), None
     if opts.market == "sim":
         sim_ports = (free_port(), free_port())
-        urls = sim_urls("127.0.0.1", *sim_ports)
+        urls = {**sim_urls("127.0.0.1", *sim_ports), "clock_file": str(layout.run_dir / "sim-clock")}
     run_opts = RunOptions(market=opts.market, data=opts.data, start=opts.start, speed=opts.speed,
                           mode=opts.mode, intervals=opts.intervals, state_dir=str(layout.state_dir),
                           seed=opts.seed)
@@ -145,7 +145,8 @@ def _programs(layout: Layout, opts: UpOptions, plan: _Plan) -> list[Program]:
     if plan.sim_ports is not None:
         data = opts.data if opts.data == "synthetic" else str(Path(opts.data).resolve())
         argv = [sys.executable, "-m", "services.sim", "--host", "127.0.0.1", "--port", str(plan.sim_ports[0]),
-                "--ws-port", str(plan.sim_ports[1]), "--data", data, "--seed", str(opts.seed), "--speed", opts.speed]
+                "--ws-port", str(plan.sim_ports[1]), "--data", data, "--seed", str(opts.seed), "--speed", opts.speed,
+                "--clock-file", plan.urls["clock_file"]]
         if opts.start:
             argv += ["--start", opts.start]
         programs.append(Program("sim", tuple(argv), autostart=True, startsecs=1, stop_wait_s=opts.stop_wait_s))

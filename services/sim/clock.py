@@ -4,7 +4,8 @@ Two modes:
 * ``max``: time stands still until someone POSTs a later time (tests, fast replays).
 * speed X: sim time = anchor + X × wall time elapsed since the anchor. A POST re-bases
   the anchor, so a speed-X run can still be jumped forward.
-Time only ever moves forward.
+Time only ever moves forward.  With ``publish`` (a ``shared.sim_time.ClockFileWriter``
+method) every anchor is also written to the shared clock file, before the move returns.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ class ClockError(ValueError):
 
 class SimClock:
     def __init__(self, start_ms: int, speed: float | None,
-                 monotonic: Callable[[], float] = time.monotonic):
+                 monotonic: Callable[[], float] = time.monotonic,
+                 publish: Callable[[int, int, float], None] | None = None):
         self._start_ms = start_ms
         self._speed = speed
         self._monotonic = monotonic
@@ -28,6 +30,8 @@ class SimClock:
         self._anchor_wall = monotonic()
         self._lock = threading.Lock()
         self._listeners: list[Callable[[int], None]] = []
+        self._publish = publish
+        self._published()
 
     @property
     def start_ms(self) -> int:
@@ -55,10 +59,15 @@ class SimClock:
                 raise ClockError(f"clock cannot go backward: now_ms={now}, asked {target_ms}")
             self._anchor_sim_ms = target_ms
             self._anchor_wall = self._monotonic()
+            self._published()
             listeners = list(self._listeners)
         for listener in listeners:
             listener(target_ms)
         return target_ms
+
+    def _published(self) -> None:
+        if self._publish is not None:
+            self._publish(self._anchor_sim_ms, int(self._anchor_wall * 1e9), self._speed or 0.0)
 
     def on_advance(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(now_ms)`` after every explicit advance (WebSocket wake-ups)."""

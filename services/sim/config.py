@@ -27,6 +27,7 @@ class SimConfig:
     paper_balance: Decimal = Decimal("1000000")  # pUSD every trading address starts with
     verify_order_signatures: bool = False  # ecrecover costs ~5 ms in pure Python
     chain_id: int = 137
+    clock_file: str | None = None  # also publish sim time here (shared.sim_time)
 
     @property
     def speed_label(self) -> str | float:

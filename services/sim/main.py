@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--book-levels", type=int, default=5)
     parser.add_argument("--verify-order-signatures", action="store_true",
                         help="ecrecover every order signature (~5 ms per order)")
+    parser.add_argument("--clock-file", metavar="PATH",
+                        help="also publish sim time in this file, for services' SIM_CLOCK_FILE")
     parser.add_argument("--log-level", default="INFO")
     return parser
 
@@ -47,7 +49,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
                      start_ms=args.start, seed=args.seed, speed=args.speed, faults=args.faults,
                      resolution_delay_s=args.resolution_delay, market_lead_s=args.market_lead,
                      book_levels=args.book_levels,
-                     verify_order_signatures=args.verify_order_signatures)
+                     verify_order_signatures=args.verify_order_signatures, clock_file=args.clock_file)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -135,6 +135,9 @@ class SimServer:
             self._ws.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self.venue.clock_file is not None:  # readers fall back to HTTP, which then fails
+            self.venue.clock_file.close()
+            self.venue.clock_file = None
 
     def __enter__(self) -> "SimServer":
         self.start()

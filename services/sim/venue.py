@@ -19,6 +19,7 @@ from services.sim.order_log import OrderLog
 from services.sim.resolution import Resolver
 from services.sim.synthetic import HISTORY_MINUTES, SyntheticSeries
 from services.sim.windows import WINDOW_S, WindowRegistry, window_start_containing
+from shared.sim_time import ClockFileWriter
 
 log = logging.getLogger("polybot.sim")
 CSV_WARMUP_CANDLES = 400
@@ -44,7 +45,9 @@ class Venue:
     def __init__(self, config: SimConfig):
         self.config = config
         self.store, start_ms = build_store(config)
-        self.clock = SimClock(start_ms, config.speed)
+        self.clock_file = ClockFileWriter(config.clock_file) if config.clock_file else None
+        self.clock = SimClock(start_ms, config.speed,
+                              publish=self.clock_file.publish if self.clock_file else None)
         self.feed = PriceFeed(config.seed, self.store)
         earliest = -(-self.store.first_open_ms // WINDOW_MS) * WINDOW_S
         self.first_window_s = window_start_containing(start_ms)

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from decimal import Decimal
 
@@ -115,7 +116,7 @@ def test_crash_between_send_and_ack_then_restart_keeps_one_order(sim, real_redis
     cmd, before = sim.submit_order("8"), len(sim.orders())
     Bus(real_redis).publish(streams.ORDER_CMDS, cmd)
     first = start_executor(sim, real_redis, HTTP_TIMEOUT_S="15")
-    wait_for(lambda: len(sim.orders()) > before, "the order to reach the venue")
+    wait_for(lambda: len(sim.orders()) > before, "the order to reach the venue", process=first)
     first.kill()
     first.wait(timeout=10)
     record = OrderRecords(real_redis).get(cmd.order_key)
@@ -161,14 +162,22 @@ def start_executor(sim: Sim, redis_client, **env) -> subprocess.Popen:
     environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": REPO,
                "REDIS_URL": f"redis://{url['host']}:{url['port']}/{url.get('db', 0)}", "BLOCK_MS": "100",
                **sim.env(), **env}
-    return subprocess.Popen([sys.executable, "-m", "services.executor"], env=environ, cwd="/",
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tempfile.NamedTemporaryFile(prefix="polybot-test-executor-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "services.executor"], env=environ, cwd="/",
+                            stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log.name
+    log.close()
+    return proc
 
 
-def wait_for(condition, what: str, timeout_s: float = 20.0) -> None:
+def wait_for(condition, what: str, timeout_s: float = 20.0, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    tail = ""
+    if process is not None:  # what the service said, so a failure here can be diagnosed
+        with open(process.log_path) as f:
+            tail = f"\n(exit code {process.poll()}) last lines of its log:\n" + "".join(f.readlines()[-15:])
+    raise AssertionError(f"timed out waiting for {what}{tail}")
