@@ -182,7 +182,8 @@ def _wait_infra(sup: Supervisor, layout: Layout, name: str, ready, deadline: flo
 
 def _wait_healthy(sup: Supervisor, layout: Layout, client: redis.Redis, names: list[str],
                   deadline: float, out) -> dict:
-    """Wait until each of ``names`` is RUNNING with a heartbeat from its current pid."""
+    """Wait until each of ``names`` beats from its current pid.  A heartbeat is proof
+    enough: supervisor's STARTING lasts ``startsecs`` (2 s) whatever the service does."""
     from polybot.stack.health import all_heartbeats, service_health
 
     waiting, done = list(names), {}
@@ -192,7 +193,7 @@ def _wait_healthy(sup: Supervisor, layout: Layout, client: redis.Redis, names: l
         for name in list(waiting):
             info = procs[name]
             health = service_health(beats, name, info["pid"] or None, client=client) if info["pid"] else None
-            if health is not None and health.healthy and info["statename"] == "RUNNING":
+            if health is not None and health.healthy and info["statename"] in ("STARTING", "RUNNING"):
                 print(f"  {name:<12} healthy (pid {info['pid']})", file=out, flush=True)
                 waiting.remove(name)
                 done[name] = health
@@ -202,7 +203,7 @@ def _wait_healthy(sup: Supervisor, layout: Layout, client: redis.Redis, names: l
             raise StackError(f"not healthy in time: {', '.join(waiting)} (no heartbeat); see "
                              f"{layout.log(waiting[0])}")
         if waiting:
-            time.sleep(0.2)
+            time.sleep(0.05)
     return done
 
 

@@ -73,7 +73,9 @@ def _process(name: str, info: dict | None, beats: dict, client, stack: dict) -> 
         health = service_health(beats, name, pid, client=client)
         if info is None and health.healthy:  # not under supervisor (compose): the heartbeat's pid
             entry["pid"] = health.heartbeat_pid
-    if info is not None and info["statename"] != "RUNNING":
+    # STARTING is supervisor's first ``startsecs``: a process that already answers (or
+    # beats from its own pid) is healthy; any other state (BACKOFF, EXITED, ...) is not.
+    if info is not None and info["statename"] not in ("RUNNING", "STARTING"):
         health.healthy = False
     return {**entry, **health.to_dict()}
 
