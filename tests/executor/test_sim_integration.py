@@ -157,12 +157,15 @@ def test_build_reconciles_in_flight_orders_before_taking_commands(sim, real_redi
 
 # -- helpers ----------------------------------------------------------------------------
 
+LOG_DIR = tempfile.TemporaryDirectory(prefix="polybot-test-executor-")  # removed at exit
+
+
 def start_executor(sim: Sim, redis_client, **env) -> subprocess.Popen:
     url = redis_client.connection_pool.connection_kwargs
     environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": REPO,
                "REDIS_URL": f"redis://{url['host']}:{url['port']}/{url.get('db', 0)}", "BLOCK_MS": "100",
                **sim.env(), **env}
-    log = tempfile.NamedTemporaryFile(prefix="polybot-test-executor-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(dir=LOG_DIR.name, prefix="executor-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "services.executor"], env=environ, cwd="/",
                             stdout=log, stderr=subprocess.STDOUT)
     proc.log_path = log.name
