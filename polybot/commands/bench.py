@@ -7,15 +7,11 @@ import json
 import signal
 import sys
 
+from polybot.commands._argtypes import non_negative_int
+
 NAME = "bench"
 HELP = "measure the bus hop floor, tick-to-order latency, replay throughput, risk analysis, RSS and start-up"
 
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

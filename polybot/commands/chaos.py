@@ -8,15 +8,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from polybot.commands._argtypes import positive_int
+
 NAME = "chaos"
 HELP = "kill and restart services during a simulated run; compare with an uninterrupted run"
 
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive integer")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

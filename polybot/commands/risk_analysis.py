@@ -6,15 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from polybot.commands._argtypes import positive_int
+
 NAME = "risk-analysis"
 HELP = "Monte Carlo of the whole strategy (predictor, risk rules, simulator fills, ledger) on real data"
 
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive integer")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from polybot.commands._argtypes import positive_int
+
 NAME = "run"
 HELP = "run the whole stack for one run (default: paper, local simulator, synthetic data)"
 
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive integer")
-    return value
 
 
 def speed(text: str) -> str:
