@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import requests
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 
 from services.resolver import jobs
 from services.resolver.config import ResolverConfig
@@ -14,6 +18,7 @@ from shared.runtime import service_main
 
 
 SCHEDULER_CHECK_S = 5
+SCHEDULER_STOP_S = 5  # its loop notices a SIGTERM within a second
 
 
 class HeartbeatWorker(SimpleWorker):
@@ -28,6 +33,37 @@ class HeartbeatWorker(SimpleWorker):
         # handler, not rq's: honour it, or the worker would block in dequeue for minutes.
         if self.stop:
             self._stop_requested = True
+
+    def request_stop(self, signum, frame):
+        # rq stops an idle worker by raising StopRequested from the signal handler, in
+        # whatever code is running; its registry maintenance catches Exception and can
+        # swallow it.  Remember the request, so the check below still sees it.
+        self._stop_requested = True
+        super().request_stop(signum, frame)
+
+    def stop_scheduler(self):
+        # rq SIGTERMs its scheduler and joins it without a limit; a scheduler forked an
+        # instant earlier still has the runtime's handler (it installs rq's own first
+        # thing) and ignores that SIGTERM, so the join never ended.  Bound it.
+        process = self.scheduler._process if self.scheduler else None
+        if process is None or not process.pid:
+            return
+        try:
+            os.kill(process.pid, signal.SIGTERM)
+        except OSError:
+            pass
+        process.join(SCHEDULER_STOP_S)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        # rq asks this before every dequeue, also in its inner wait loop, which never
+        # looks at _stop_requested: the place to end an idle worker that was asked to.
+        if self._stop_requested:
+            raise StopRequested()
+        return super().should_run_maintenance_tasks
 
     def heartbeat(self, *args, **kwargs):
         super().heartbeat(*args, **kwargs)
