@@ -156,23 +156,32 @@ class HttpClient:
     def get_json(self, path: str, params: dict[str, Any] | None = None, *,
                  deadline: float | None = None) -> Any:
         """GET ``base_url + path`` and decode JSON, retrying as described above."""
-        what = f"{self.name} GET {path}"
+        return self._request("GET", path, params, None, deadline)
+
+    def post_json(self, path: str, body: Any, *, deadline: float | None = None) -> Any:
+        """POST a JSON body and decode the JSON answer, retrying like ``get_json``: for
+        read-only POSTs only (CLOB ``/books``), which are safe to send twice."""
+        return self._request("POST", path, None, body, deadline)
+
+    def _request(self, method: str, path: str, params: dict | None, body: Any,
+                 deadline: float | None) -> Any:
+        what = f"{self.name} {method} {path}"
         for attempt in range(1, self._max_attempts + 1):
             self._refuse_while_blocked(what, attempt)
             try:
-                return self._attempt(path, params, deadline, what, attempt)
+                return self._attempt(method, path, params, body, deadline, what, attempt)
             except TransientHttpError as err:
                 if attempt == self._max_attempts:
                     raise
                 self._pause_before_retry(err, attempt, deadline)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, path: str, params: dict | None, deadline: float | None,
+    def _attempt(self, method: str, path: str, params: dict | None, body: Any, deadline: float | None,
                  what: str, attempt: int) -> Any:
         timeout = self._timeout_until(deadline, what, attempt)
         try:
-            resp = self._session.get(self.base_url + path, params=params,
-                                     timeout=timeout, verify=self._verify, proxies=self._proxies)
+            resp = self._session.request(method, self.base_url + path, params=params, json=body,
+                                         timeout=timeout, verify=self._verify, proxies=self._proxies)
         except requests.Timeout:
             raise HttpTimeout(f"{what}: timeout", attempts=attempt) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,

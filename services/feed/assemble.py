@@ -62,12 +62,10 @@ class FeedAssembler:
         self._now = now
         self.counters = counters or FeedCounters()
         self._pool = ThreadPoolExecutor(cfg.workers, thread_name_prefix="feed")
-        self._book_pool = ThreadPoolExecutor(2, thread_name_prefix="feed-book")
 
     def close(self) -> None:
         """Stop the pools; running calls end by their own deadlines."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._book_pool.shutdown(wait=True, cancel_futures=True)
 
     # -- MarketData ------------------------------------------------------------------
     def market_data(self, tick: IntervalTick) -> MarketData:
@@ -100,7 +98,7 @@ class FeedAssembler:
         jobs: dict[str, Callable[[], Part]] = {
             "candles": lambda: candles_part(src.store, ws, cfg.history_bars, deadline),
             "depth": lambda: depth_part(cfg, src.rest, src.stream, self.counters, deadline, now),
-            "polymarket": lambda: quote_part(cfg, src.gamma, src.clob, self._book_pool, ws, deadline),
+            "polymarket": lambda: quote_part(cfg, src.gamma, src.clob, ws, deadline),
             "start price": lambda: self._start_part(ws, deadline),
         }
         if need_spot:

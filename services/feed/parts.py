@@ -7,7 +7,6 @@ degraded.  Upstream errors become reasons here, logged and counted, never except
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any, Callable, NamedTuple
 
@@ -84,16 +83,14 @@ def _usable_depth(depth: Depth, source: str) -> Part:
     return Part(depth, source=source)
 
 
-def quote_part(cfg: FeedConfig, gamma: Gamma, clob: Clob, book_pool: ThreadPoolExecutor,
-               window_start: int, deadline: float) -> Part:
+def quote_part(cfg: FeedConfig, gamma: Gamma, clob: Clob, window_start: int, deadline: float) -> Part:
     cached = gamma.market(window_start, deadline=deadline)
     if cached is None:
         return Part(None, (f"polymarket: market {gamma.slug(window_start)} not listed yet",))
     market = cached.market
-    up = book_pool.submit(clob.book, market.up_token, "Up", deadline=deadline)
-    down = book_pool.submit(clob.book, market.down_token, "Down", deadline=deadline)
+    books = clob.books({"Up": market.up_token, "Down": market.down_token}, deadline=deadline)
     fee = market.fee or _fee_from_clob(cfg, clob, market.up_token, deadline)
-    return Part(QuoteParts(cached, up.result(), down.result(), fee))
+    return Part(QuoteParts(cached, books["Up"], books["Down"], fee))
 
 
 def _fee_from_clob(cfg: FeedConfig, clob: Clob, token_id: str, deadline: float) -> FeeSchedule:

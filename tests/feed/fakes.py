@@ -50,6 +50,7 @@ class FakeUpstreams:
         routes[f"/markets/slug/btc-updown-5m-{window_start}"] = Reply(200, self.gamma_market(window_start))
         routes["/events"] = Reply(200, [])  # Gamma lists no other window
         routes["/book"] = self.book
+        routes["/books"] = self.books
         routes["/fee-rate"] = Reply(200, {"base_fee": 1000})
 
     def klines(self, query: dict) -> Reply:
@@ -83,6 +84,13 @@ class FakeUpstreams:
             body["bids"] = [{"price": "0.86", "size": "100"}]
             body["asks"] = [{"price": "0.95", "size": "10"}, {"price": "0.91", "size": "50"}]
         return Reply(200, body)
+
+
+    def books(self, query: dict) -> Reply:
+        """``POST /books``: the same books as ``/book``, in one array."""
+        replies = [self.book({"token_id": [item["token_id"]]}) for item in query["body"][0]]
+        failed = next((r for r in replies if r.status != 200), None)
+        return failed or Reply(200, [json.loads(r.text) for r in replies])
 
 
 def tick(window_start: int = WS0, *, interval: int = 7, entry_deadline: int | None = None) -> IntervalTick:

@@ -32,7 +32,8 @@ Route = Reply | list[Reply] | Callable[[dict[str, list[str]]], Reply]
 
 
 class HttpServer:
-    """routes: path -> Reply | [Reply, ...] (served in turn, last repeats) | fn(query)."""
+    """routes: path -> Reply | [Reply, ...] (served in turn, last repeats) | fn(query).
+    A POST's JSON body reaches a route function as ``query["body"][0]``."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
@@ -41,9 +42,15 @@ class HttpServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server naming
+            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET(body=json.loads(raw) if raw else None)
+
+            def do_GET(self, body: Any = None) -> None:  # noqa: N802 - http.server naming
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
+                if body is not None:
+                    query["body"] = [body]
                 reply = server._reply(parts.path, query)
                 if reply.delay_s:
                     threading.Event().wait(reply.delay_s)

@@ -120,7 +120,7 @@ def test_market_data_when_market_not_listed_yet_is_incomplete(feed_at, http_serv
 
 def test_market_data_when_books_fail_falls_back_to_fresh_gamma_odds(feed_at, http_server):
     feed, _ = feed_at(WS0 + 0.3)
-    http_server.routes["/book"] = Reply(404, {"error": "No orderbook exists"})
+    http_server.routes["/books"] = Reply(500, {"error": "books unavailable"})
     md = feed.assembler.market_data(tick())
     assert md.quote is None and not md.complete
     assert (md.polymarket_odds_up, md.polymarket_odds_down) == (D("0.58"), D("0.42"))
@@ -131,12 +131,12 @@ def test_market_data_when_book_is_stale_is_incomplete(feed_at, http_server):
     feed, upstreams = feed_at(WS0 + 0.3)
 
     def stale_book(query):
-        reply = upstreams.book(query)
+        reply = upstreams.books(query)
         reply.text = reply.text.replace(f'"timestamp": "{int(upstreams.now() * 1000)}"',
                                         f'"timestamp": "{(WS0 - 600) * 1000}"')
         return reply
 
-    http_server.routes["/book"] = stale_book
+    http_server.routes["/books"] = stale_book
     md = feed.assembler.market_data(tick())
     assert not md.complete and any("stale" in r for r in md.reasons)
 
@@ -153,14 +153,14 @@ def test_market_data_when_invalid_depth_drops_it_with_reason(feed_at, http_serve
 
 def test_market_data_is_published_incomplete_at_the_deadline(feed_at, http_server):
     feed, upstreams = feed_at(WS0 + 0.3, tick_budget_s=0.5, http_timeout_s=3.0)
-    slow = upstreams.book
+    slow = upstreams.books
 
     def slow_book(query):
         reply = slow(query)
         reply.delay_s = 2.0
         return reply
 
-    http_server.routes["/book"] = slow_book
+    http_server.routes["/books"] = slow_book
     started = time.monotonic()
     md = feed.assembler.market_data(tick())
     assert time.monotonic() - started < 1.0

@@ -9,7 +9,7 @@ import pytest
 
 from services.feed.parsers import (
     Depth, Ignored, InvalidPayload, ServerShutdown, WsKline, order_book_imbalance,
-    parse_clob_book, parse_depth, parse_fee_rate, parse_gamma_events, parse_gamma_market,
+    parse_clob_book, parse_clob_books, parse_depth, parse_fee_rate, parse_gamma_events, parse_gamma_market,
     parse_rest_klines, parse_rtds_message, parse_simple_price, parse_tick_size, parse_ws_message,
 )
 from shared.messages.market import BookLevel
@@ -224,6 +224,25 @@ def test_clob_book_rejects_bad_books(change, reason):
     payload = {**fixture("clob_book.json"), **change}
     with pytest.raises(InvalidPayload, match=reason):
         parse_clob_book(payload, "Up", "111")
+
+
+def test_clob_books_are_matched_to_outcomes_by_asset_id_whatever_the_order():
+    up = {**fixture("clob_book.json"), "asset_id": "111"}
+    down = {**fixture("clob_book.json"), "asset_id": "222"}
+    books = parse_clob_books([down, up], {"Up": "111", "Down": "222"})
+    assert books["Up"] == parse_clob_book(up, "Up", "111")
+    assert books["Down"] == parse_clob_book(down, "Down", "222")
+
+
+@pytest.mark.parametrize("answer, reason", [
+    ({"asset_id": "111"}, "expected array"),
+    ([{**fixture("clob_book.json"), "asset_id": "111"}], "no book for the Down token"),
+    ([{**fixture("clob_book.json"), "asset_id": "111"}, {**fixture("clob_book.json"), "asset_id": "333"}],
+     "not asked for"),
+])
+def test_clob_books_rejects_a_missing_or_unasked_book(answer, reason):
+    with pytest.raises(InvalidPayload, match=reason):
+        parse_clob_books(answer, {"Up": "111", "Down": "222"})
 
 
 def test_clob_tick_size_and_fee_rate():

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from services.feed.parsers import (
     Depth, Ignored, InvalidPayload, KlinePage, OraclePrice, ServerShutdown, SpotPrice, WsKline,
-    parse_clob_book, parse_depth, parse_fee_rate, parse_gamma_events, parse_gamma_market,
+    parse_clob_book, parse_clob_books, parse_depth, parse_fee_rate, parse_gamma_events, parse_gamma_market,
     parse_rest_klines, parse_rtds_message, parse_simple_price, parse_tick_size, parse_ws_message,
 )
 from services.feed.parsers.gamma import GammaMarket
@@ -64,6 +64,7 @@ PARSERS: dict[str, tuple[Callable[[Any], Any], tuple[type, ...], str | None]] = 
     "gamma_events": (lambda x: parse_gamma_events(x, "btc-updown-5m-1773307500"),
                      (GammaMarket, type(None)), "gamma_events.json"),
     "clob_book": (lambda x: parse_clob_book(x, "Up", "111"), (OutcomeBook,), "clob_book.json"),
+    "clob_books": (lambda x: parse_clob_books(x, {"Up": "111", "Down": "222"}), (dict,), None),
     "tick": (parse_tick_size, (object,), None),
     "fee": (parse_fee_rate, (int,), None),
     "rtds": (lambda x: parse_rtds_message(x, "btc/usd"), (OraclePrice, type(None)), None),

@@ -50,6 +50,21 @@ def parse_clob_book(payload: Any, outcome: Outcome, token_id: str) -> OutcomeBoo
     )
 
 
+def parse_clob_books(payload: Any, tokens: dict[Outcome, str]) -> dict[Outcome, OutcomeBook]:
+    """``POST /books`` → each asked token's book, matched by ``asset_id`` (the answer's
+    order is not promised).  A token without a book, or an unasked one, is an error."""
+    by_token = {}
+    for item in array(BOOK, payload, "/books answer"):
+        asset = mapping(BOOK, item, "book").get("asset_id")
+        if asset not in tokens.values():
+            raise InvalidPayload(BOOK, f"/books: a book for token {str(asset)[:20]!r}, which was not asked for")
+        by_token[asset] = item
+    missing = [outcome for outcome, token in tokens.items() if token not in by_token]
+    if missing:
+        raise InvalidPayload(BOOK, f"/books: no book for the {' and '.join(missing)} token")
+    return {outcome: parse_clob_book(by_token[token], outcome, token) for outcome, token in tokens.items()}
+
+
 def parse_tick_size(payload: Any) -> Decimal:
     """``{"minimum_tick_size": 0.01}`` (a number or a string)."""
     body = mapping(TICK, payload, "response")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Callable, NamedTuple
 
 from services.feed.parsers import (
-    GammaMarket, InvalidPayload, parse_clob_book, parse_fee_rate, parse_gamma_events,
+    GammaMarket, InvalidPayload, parse_clob_book, parse_clob_books, parse_fee_rate, parse_gamma_events,
     parse_gamma_market, parse_tick_size,
 )
 from shared.http import HttpClient, HttpError, PermanentHttpError
@@ -90,6 +90,12 @@ class Clob:
     def book(self, token_id: str, outcome: Outcome, *, deadline: float | None = None) -> OutcomeBook:
         payload = self._http.get_json("/book", {"token_id": token_id}, deadline=deadline)
         return parse_clob_book(payload, outcome, token_id)
+
+    def books(self, tokens: dict[Outcome, str], *, deadline: float | None = None) -> dict[Outcome, OutcomeBook]:
+        """Both outcome books in one ``POST /books`` (one round trip at the window's open)."""
+        payload = self._http.post_json("/books", [{"token_id": token} for token in tokens.values()],
+                                       deadline=deadline)
+        return parse_clob_books(payload, tokens)
 
     def tick_size(self, token_id: str, *, deadline: float | None = None) -> Decimal:
         payload = self._http.get_json("/tick-size", {"token_id": token_id}, deadline=deadline)
