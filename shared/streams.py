@@ -11,6 +11,7 @@ PREFIX = "polybot"
 # Streams (producer -> consumers)
 CLOCK = f"{PREFIX}:clock"                    # clock -> feed: IntervalTick | WindowClosed
 MARKET_DATA = f"{PREFIX}:md"                 # feed -> predictor: MarketData
+MARKET_QUOTES = f"{PREFIX}:md:quotes"        # feed -> executor: MarketQuote (warms the venue's market info)
 CANDLES = f"{PREFIX}:md:candles"             # feed -> (observers): Candle
 WINDOW_PRICES = f"{PREFIX}:md:windows"       # feed -> ledger: WindowPrices
 SIGNALS = f"{PREFIX}:signals"                # predictor -> risk: PredictionSignal
@@ -22,7 +23,7 @@ LEDGER_EVENTS = f"{PREFIX}:ledger:events"    # ledger -> (risk, clock, observers
 LEDGER_CMDS = f"{PREFIX}:ledger:cmds"        # CLI -> ledger: ResetHalt
 
 ALL_STREAMS = (
-    CLOCK, MARKET_DATA, CANDLES, WINDOW_PRICES, SIGNALS, DECISIONS,
+    CLOCK, MARKET_DATA, MARKET_QUOTES, CANDLES, WINDOW_PRICES, SIGNALS, DECISIONS,
     ORDER_CMDS, ORDER_EVENTS, RESOLUTIONS, LEDGER_EVENTS, LEDGER_CMDS,
 )
 

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import msgspec
 
-from shared.messages import FeeSchedule, OutcomeBook, SubmitOrder
+from shared.messages import FeeSchedule, MarketQuote, OutcomeBook, SubmitOrder
 
 # The venue's own texts, so paper rejections read like real ones.
 FOK_KILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
@@ -85,6 +85,9 @@ class Broker(Protocol):
 
     def lookup(self, cmd: SubmitOrder, order: PreparedOrder) -> Answer | None: ...
 
+    def warm(self, quote: MarketQuote) -> None:
+        """Look up what ``prepare`` will need about the quote's market (best effort)."""
+
 
 # -- money math ---------------------------------------------------------------------
 
@@ -144,6 +147,9 @@ class PaperBroker:
     loads keys.  Deterministic: the same command always gives the same answer."""
 
     name = "paper"
+
+    def warm(self, quote: MarketQuote) -> None:
+        pass  # the command carries everything a paper fill needs
 
     def prepare(self, cmd: SubmitOrder) -> PreparedOrder:
         digest = hashlib.sha256(f"paper:{cmd.order_key}".encode()).hexdigest()

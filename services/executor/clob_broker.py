@@ -83,7 +83,7 @@ class ClobBroker:
         price = limit_price(cmd.book, cmd.amount)
         if price is None:
             raise OrderRefused(NO_ASKS)
-        self._load_market(cmd)
+        self._load_market(cmd.condition_id)
         # The limit is the decision book's price for this amount: slippage beyond what
         # the decision saw kills the FOK at the venue instead of filling worse.
         signed = self._call(lambda: sign_market_buy(
@@ -100,6 +100,12 @@ class ClobBroker:
             return self._answer_from_error(cmd, order, exc)
         return self._answer_from_post(cmd, order, response)
 
+    def warm(self, quote: MarketQuote) -> None:
+        try:
+            self._load_market(quote.condition_id)
+        except (OrderRefused, VenueUnavailable) as exc:  # the order path asks again
+            log.info("market info not loaded ahead", extra={"data": {"slug": quote.slug, "why": str(exc)[:200]}})
+
     def lookup(self, cmd: SubmitOrder, order: PreparedOrder) -> Answer | None:
         try:
             raw = self.client.get_order(order.order_id)
@@ -112,12 +118,12 @@ class ClobBroker:
         return self._answer_from_order(cmd, order, raw)
 
     # -- helpers -------------------------------------------------------------------------
-    def _load_market(self, cmd: SubmitOrder) -> None:
+    def _load_market(self, condition_id: str) -> None:
         # One GET /clob-markets/{condition} fills the SDK's tick/neg-risk/fee caches for
         # both tokens and spares create_market_order its /markets-by-token round trip.
-        if cmd.condition_id and cmd.condition_id not in self._markets_loaded:
-            self._call(lambda: self.client.get_clob_market_info(cmd.condition_id))
-            self._markets_loaded.add(cmd.condition_id)
+        if condition_id and condition_id not in self._markets_loaded:
+            self._call(lambda: self.client.get_clob_market_info(condition_id))
+            self._markets_loaded.add(condition_id)
 
     def _call(self, fn: Callable):
         """Run an SDK call that places nothing: venue trouble is transient, the SDK's own

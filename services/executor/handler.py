@@ -25,7 +25,7 @@ from shared import streams
 from shared.bus import Out
 from shared.clock import Clock
 from shared.errors import MessageError, TransientError
-from shared.messages import Msg, OrderFilled, OrderRejected, SubmitOrder, header
+from shared.messages import MarketQuote, Msg, OrderFilled, OrderRejected, SubmitOrder, header
 from services.executor.brokers import (
     Answer, Broker, Fill, OrderRefused, PreparedOrder, Rejection, VenueUnavailable,
 )
@@ -63,7 +63,7 @@ class VenueView:
 
 class ExecutorHandler:
     name = streams.GROUP_EXECUTOR
-    streams = (streams.ORDER_CMDS,)
+    streams = (streams.ORDER_CMDS, streams.MARKET_QUOTES)
 
     def __init__(self, broker: Broker, records: OrderRecords, clock: Clock,
                  policy: RetryPolicy = RetryPolicy(), *, sleep: Callable[[float], None] = time.sleep,
@@ -77,8 +77,15 @@ class ExecutorHandler:
 
     # -- the runtime's entry point -------------------------------------------------
     def handle(self, stream: str, msg: Msg) -> list[Out]:
+        if isinstance(msg, MarketQuote):
+            # A window just opened: load its market's venue details now, while the
+            # predictor and risk decide, so an order does not wait for them.  A quote
+            # read late (after a restart) is for a finished window: nothing to do.
+            if msg.window_end > self.clock.now():
+                self.broker.warm(msg)
+            return []
         if not isinstance(msg, SubmitOrder):
-            raise MessageError(f"executor expects SubmitOrder, got {type(msg).__name__}")
+            raise MessageError(f"executor expects SubmitOrder or MarketQuote, got {type(msg).__name__}")
         record = self.records.get(msg.order_key)
         if record is not None and record.final:
             log.info("redelivered command, re-emitting the stored result",

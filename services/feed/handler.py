@@ -17,7 +17,11 @@ class FeedHandler:
     def handle(self, stream: str, msg: m.Msg) -> list[Out]:
         match msg:
             case m.IntervalTick():
-                return [(streams.MARKET_DATA, self.assembler.market_data(msg))]
+                md = self.assembler.market_data(msg)
+                # The quote on its own stream too: the executor looks the market up at
+                # the venue while the predictor and risk decide, not on the order path.
+                quote = [(streams.MARKET_QUOTES, md.quote)] if md.quote is not None else []
+                return [*quote, (streams.MARKET_DATA, md)]
             case m.WindowClosed():
                 return [(streams.WINDOW_PRICES, self.assembler.window_prices(msg))]
         return []

@@ -26,6 +26,7 @@ LedgerEvent = Union[LedgerState, PositionSettled, TradingHalted]
 STREAM_TYPES: dict[str, Any] = {
     streams.CLOCK: ClockEvent,
     streams.MARKET_DATA: MarketData,
+    streams.MARKET_QUOTES: MarketQuote,
     streams.CANDLES: Candle,
     streams.WINDOW_PRICES: WindowPrices,
     streams.SIGNALS: PredictionSignal,

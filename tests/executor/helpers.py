@@ -46,10 +46,14 @@ class ScriptedBroker:
         self.prepared: list[str] = []
         self.sent: list[str] = []
         self.looked_up: list[str] = []
+        self.warmed: list[str] = []
 
     @property
     def calls(self) -> int:
         return len(self.prepared) + len(self.sent) + len(self.looked_up)
+
+    def warm(self, quote: m.MarketQuote) -> None:
+        self.warmed.append(quote.condition_id)
 
     def prepare(self, cmd: m.SubmitOrder) -> PreparedOrder:
         order_id = f"0xorder{len(self.prepared)}"

@@ -188,3 +188,31 @@ def test_derived_api_secrets_are_registered_for_log_redaction():
     broker_on(FakeClob())
     assert fake_clob.API_SECRET not in jsonlog.redact(f"secret={fake_clob.API_SECRET}")
     assert fake_clob.API_PASSPHRASE not in jsonlog.redact(fake_clob.API_PASSPHRASE)
+
+
+def quote(condition_id: str = fake_clob.CONDITION):
+    from shared import messages as m
+
+    return m.MarketQuote(**m.header(key=("quote", condition_id), ts_event=1, ts_init=1), slug="btc-updown-5m-1",
+                         condition_id=condition_id, window_start=stubs.T0, window_end=stubs.T0 + 300,
+                         up=stubs.book(token="111"), down=stubs.book("Down", token="222"),
+                         tick_size=Decimal("0.01"), min_order_size=Decimal("5"),
+                         fee=m.FeeSchedule(rate=Decimal("0.07")), accepting_orders=True)
+
+
+def test_a_quote_loads_the_market_ahead_so_the_order_path_asks_the_venue_nothing_more():
+    fake = FakeClob()
+    broker = broker_on(fake)
+    broker.warm(quote())
+    assert fake.paths("GET /clob-markets") == [f"GET /clob-markets/{fake_clob.CONDITION}"]
+    broker.prepare(cmd("10"))
+    assert fake.paths("GET") == [f"GET /clob-markets/{fake_clob.CONDITION}"]  # nothing new
+
+
+def test_a_market_the_venue_cannot_describe_yet_is_left_to_the_order_path():
+    fake = FakeClob()
+    broker = broker_on(fake)
+    broker.warm(quote("0xunknown"))  # 404: logged, not raised
+    broker.prepare(cmd("10"))
+    assert fake.paths("GET /clob-markets") == ["GET /clob-markets/0xunknown",
+                                               f"GET /clob-markets/{fake_clob.CONDITION}"]

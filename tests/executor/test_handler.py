@@ -252,3 +252,28 @@ def test_a_slow_prepare_rechecks_the_deadline_before_the_first_send(fake_redis):
     handler.sleep = lambda s: clock.advance(2)  # the retry pause crosses the deadline
     event = only_event(handler.handle(streams.ORDER_CMDS, cmd))
     assert event.reason == DEADLINE_PASSED and broker.sent == []
+
+
+# -- market quotes -----------------------------------------------------------------------
+
+def quote(window_start: int = T0) -> m.MarketQuote:
+    return m.MarketQuote(**m.header(key=("quote", window_start), ts_event=1, ts_init=1),
+                         slug=f"btc-updown-5m-{window_start}", condition_id=f"0xc{window_start}",
+                         window_start=window_start, window_end=window_start + 300,
+                         up=stubs.book(), down=stubs.book("Down", token="222"), tick_size=stubs.Decimal("0.01"),
+                         min_order_size=stubs.Decimal("5"), fee=m.FeeSchedule(rate=stubs.Decimal("0.07")),
+                         accepting_orders=True)
+
+
+def test_a_quote_warms_the_broker_for_an_open_window_and_emits_nothing(fake_redis):
+    broker = ScriptedBroker()
+    handler = make_handler(fake_redis, broker, clock=ManualClock(T0 + 1))
+    assert handler.handle(streams.MARKET_QUOTES, quote()) == []
+    assert broker.warmed == [f"0xc{T0}"] and broker.calls == 0
+
+
+def test_a_quote_read_after_its_window_ended_is_dropped(fake_redis):
+    broker = ScriptedBroker()
+    handler = make_handler(fake_redis, broker, clock=ManualClock(T0 + 300))
+    assert handler.handle(streams.MARKET_QUOTES, quote()) == []
+    assert broker.warmed == []

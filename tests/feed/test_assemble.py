@@ -188,3 +188,18 @@ def test_window_prices_when_end_candle_not_closed_is_incomplete(feed_at):
     feed, _ = feed_at(WS0 + 290)
     prices = feed.assembler.window_prices(window_closed())
     assert not prices.complete and prices.end_price is None and "end" in prices.reason
+
+
+def test_a_tick_publishes_the_quote_first_for_the_executor_then_the_market_data(feed_at, http_server):
+    from services.feed.handler import FeedHandler
+    from shared import streams
+
+    feed, _ = feed_at(WS0 + 0.3)
+    (quote_stream, quote), (md_stream, md) = FeedHandler(feed.assembler).handle(streams.CLOCK, tick())
+    assert (quote_stream, md_stream) == (streams.MARKET_QUOTES, streams.MARKET_DATA)
+    assert quote == md.quote and md.complete
+
+    del http_server.routes[f"/markets/slug/btc-updown-5m-{WS0}"]  # no market: no quote to publish
+    http_server.routes["/events"] = Reply(200, [])
+    (only_stream, _md), = FeedHandler(feed.assembler).handle(streams.CLOCK, tick(WS0 + 300, interval=8))
+    assert only_stream == streams.MARKET_DATA
