@@ -147,9 +147,9 @@ def _wait_complete(client: redis.Redis, processes, timeout_s: float):
 def _measure(client: redis.Redis, control_url: str, completed_ns: int, state) -> dict:
     from shared import streams
 
-    ticks: dict[int, tuple[int, int]] = {}  # interval -> (publish wall ns, window start)
-    first_walls(client, streams.CLOCK, "IntervalTick", key=lambda t: ticks.setdefault(t.interval, t.window_start))
-    tick_walls = first_walls(client, streams.CLOCK, "IntervalTick")
+    tick_walls = first_walls(client, streams.CLOCK, "IntervalTick")  # interval -> publish wall ns
+    ticks = {interval: start for (interval, start) in  # interval -> window start
+             first_walls(client, streams.CLOCK, "IntervalTick", key=lambda t: (t.interval, t.window_start))}
     wall_s = (completed_ns - min(tick_walls.values())) / 1e9
     orders = requests.get(f"{control_url}/orders", params={"wall": "1"}, timeout=30).json()["orders"]
     accepted = {o["window_start"]: o["received_ns"] for o in orders if o["http_status"] == 200}
