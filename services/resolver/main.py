@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 
@@ -18,6 +19,7 @@ from shared.runtime import service_main
 
 
 SCHEDULER_CHECK_S = 5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 SCHEDULER_STOP_S = 5  # its loop notices a SIGTERM within a second
 
 
@@ -71,7 +73,19 @@ class HeartbeatWorker(SimpleWorker):
             self.beat.beat(force=True)
 
 
+def die_with_parent() -> None:
+    """In a child this process forks (rq's scheduler): receive SIGTERM when the parent
+    dies.  A SIGKILLed resolver otherwise left its scheduler running for good, still
+    enqueueing polls beside the restarted one's.  Linux only; elsewhere a no-op."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def build(cfg: ResolverConfig, bus, stop):
+    os.register_at_fork(after_in_child=die_with_parent)
     jobs.CONTEXT = jobs.Context(bus=bus, gamma_url=cfg.gamma_url, session=requests.Session(),
                                 clock=cfg.make_clock(), timeout=cfg.http_timeout_s)
 

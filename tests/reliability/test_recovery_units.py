@@ -228,3 +228,33 @@ def wait_for_line(path, text: str, after: int, timeout_s: float = 20) -> str:
             return found[after]
         time.sleep(0.1)
     raise AssertionError(f"no {text!r} (#{after + 1}) within {timeout_s} s:\n{path.read_text()[-2000:]}")
+
+
+def test_the_scheduler_of_a_sigkilled_resolver_does_not_outlive_it(redis_url, real_redis, tmp_path):
+    """rq's scheduler is a fork of the resolver: a bare SIGKILL of the resolver left it
+    running for good, beside the scheduler of the restarted resolver."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env |= {"REDIS_URL": redis_url, "GAMMA_URL": "http://127.0.0.1:1/gamma", "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "resolver.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "services.resolver"], env=env, stdout=out, stderr=out,
+                                start_new_session=True)
+    try:
+        line = wait_for_line(log, "Scheduler for polybot-resolutions started with PID", after=0)
+        scheduler = int(line.rsplit("PID ", 1)[1].split()[0].strip('"}'))
+        os.kill(proc.pid, signal.SIGKILL)  # the resolver alone, not its process group
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(scheduler):
+            time.sleep(0.1)
+        assert not _alive(scheduler), "the scheduler outlived its resolver"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
