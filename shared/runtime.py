@@ -122,13 +122,15 @@ class ServiceLoop:
 
     def __init__(self, handler: Handler, bus: Bus, cfg: RuntimeConfig, *,
                  stop: StopFlag | None = None, wall: Callable[[], float] = time.monotonic,
-                 on_idle: Callable[[], None] | None = None):
+                 on_idle: Callable[[], None] | None = None,
+                 on_reconnect: Callable[[], None] | None = None):
         self.handler = handler
         self.bus = bus
         self.cfg = cfg
         self.stop = stop if stop is not None else StopFlag()  # an unset flag is falsy
         self.wall = wall
         self.on_idle = on_idle
+        self.on_reconnect = on_reconnect  # after a lost connection came back (Redis may be empty)
         self.consumer = Consumer(bus, handler.name, f"{handler.name}-{cfg.replica}", handler.streams,
                                  block_ms=cfg.block_ms, claim_idle_ms=cfg.claim_idle_ms,
                                  max_deliveries=cfg.max_deliveries)
@@ -179,6 +181,8 @@ class ServiceLoop:
                 self.consumer.retry_pending()
                 self.heartbeat.beat(force=True)
                 self.log.info("Redis is back")
+                if self.on_reconnect:
+                    self.on_reconnect()
                 return
             except (redis.ConnectionError, redis.TimeoutError) as again:
                 if self.wall() + pause > give_up_at:

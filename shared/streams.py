@@ -36,6 +36,7 @@ GROUP_LEDGER = "ledger"
 
 # Keys
 LEDGER_STATE_KEY = f"{PREFIX}:ledger:state"   # msgpack LedgerState, rewritten by the ledger
+LEDGER_EPOCH_KEY = f"{PREFIX}:ledger:epoch"   # set by the ledger: gone = Redis lost everything
 RUN_KEY = f"{PREFIX}:clock:run"               # the clock's run plan (JSON), for resume
 RESOLUTION_QUEUE = f"{PREFIX}-resolutions"    # rq queue name (rq adds its own prefix)
 

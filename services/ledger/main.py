@@ -22,9 +22,10 @@ log = logging.getLogger("polybot.ledger")
 def build(cfg: LedgerConfig, bus, stop):
     handler = build_handler(cfg, bus)
     watchdog = RedisLossWatchdog(handler, bus)
+    watchdog.mark()
 
     def run() -> int:
-        ServiceLoop(handler, bus, cfg, stop=stop, on_idle=watchdog.check).run()
+        ServiceLoop(handler, bus, cfg, stop=stop, on_idle=watchdog.check, on_reconnect=watchdog.check).run()
         return 0
 
     return run

@@ -56,9 +56,11 @@ def test_ledger_republishes_its_state_and_reschedules_unconfirmed_polls_when_red
     # Arrange: a journal with a fill that the venue has not confirmed yet
     cfg = LedgerConfig(state_dir=str(tmp_path), fsync=False, run_id=stubs.RUN)
     handler = build_handler(cfg, Bus(real_redis))
+    RedisLossWatchdog(handler, Bus(real_redis)).mark()
     for msg in (decision(1), fill(1)):
         handler.handle(streams.DECISIONS, msg)
     real_redis.flushdb()  # Redis restarted empty
+    handler.handle(streams.DECISIONS, decision(2))  # handled before the ledger is idle: state key back
 
     # Act
     republished = RedisLossWatchdog(handler, Bus(real_redis)).check()
