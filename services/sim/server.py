@@ -11,7 +11,6 @@ hit delayed-ACK stalls (~40 ms) and wreck the bot's tick-to-order latency budget
 
 from __future__ import annotations
 
-import http.client
 import logging
 import threading
 from http import HTTPStatus
@@ -20,13 +19,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from services.sim.app import SimApp
 from services.sim.config import SimConfig
-from services.sim.http_types import Request, Response, json_response
+from services.sim.http_types import Request, Response
 from services.sim.venue import Venue
 from services.sim.ws import BinanceWsServer
 
 log = logging.getLogger("polybot.sim.http")
-# The clock read every service makes dozens of times per interval (shared.clock.SimClock).
-CLOCK_READ = b"GET /sim/clock HTTP/1.1\r\n"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -34,31 +31,10 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: "_HttpServer"
 
-    def parse_request(self) -> bool:
-        """A bare clock read (request line and one Host header, as SimClock sends it)
-        skips the generic header parser, the most expensive step of a tiny request."""
-        if self.raw_requestline == CLOCK_READ:
-            ahead = self.rfile.peek(512)
-            end = ahead.find(b"\r\n\r\n")
-            if end > 0 and ahead.startswith(b"Host: ") and b"\r\n" not in ahead[:end]:
-                self.rfile.read(end + 4)
-                self.command, self.path, self.request_version = "GET", "/sim/clock", "HTTP/1.1"
-                self.requestline, self.close_connection = CLOCK_READ[:-2].decode(), False
-                self.headers = http.client.HTTPMessage()
-                self.headers["Host"] = ahead[6:end].decode("latin-1")
-                return True
-        return super().parse_request()
-
     def do_GET(self) -> None:
-        if self.path == "/sim/clock":  # the control API's GET /clock, without the routing
-            self._write(json_response(self.server.app.venue.clock.snapshot()))
-            return
         self._serve()
 
-    def do_POST(self) -> None:
-        self._serve()
-
-    do_DELETE = do_PUT = do_POST
+    do_POST = do_DELETE = do_PUT = do_GET
 
     def _serve(self) -> None:
         split = urlsplit(self.path)

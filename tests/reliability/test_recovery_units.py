@@ -206,19 +206,32 @@ def test_clock_of_a_completed_run_plans_nothing_new(fake_redis):
 def test_resolver_restarts_a_dead_scheduler_within_seconds(redis_url, real_redis, tmp_path):
     """A Redis restart can kill rq's scheduler process; rq itself restarts it only at its
     10-minute maintenance, and every poll after a window's first waited that long."""
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env |= {"REDIS_URL": redis_url, "GAMMA_URL": "http://127.0.0.1:1/gamma", "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "resolver.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "services.resolver"], env=env, stdout=out, stderr=out,
-                                start_new_session=True)
+    proc = start_resolver(redis_url, log)
     try:
-        first = wait_for_line(log, "Scheduler for polybot-resolutions started with PID", after=0)
-        os.kill(int(first.rsplit("PID ", 1)[1].split()[0].strip('"}')), signal.SIGKILL)
-        assert wait_for_line(log, "Scheduler for polybot-resolutions started with PID", after=1, timeout_s=20)
+        os.kill(scheduler_pid(log, after=0), signal.SIGKILL)
+        assert wait_for_line(log, SCHEDULER_STARTED, after=1, timeout_s=20)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+SCHEDULER_STARTED = "Scheduler for polybot-resolutions started with PID"
+
+
+def start_resolver(redis_url: str, log) -> subprocess.Popen:
+    """``python -m services.resolver`` in its own process group, logging to ``log``."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env |= {"REDIS_URL": redis_url, "GAMMA_URL": "http://127.0.0.1:1/gamma", "PYTHONUNBUFFERED": "1"}
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "services.resolver"], env=env, stdout=out, stderr=out,
+                                start_new_session=True)
+
+
+def scheduler_pid(log, after: int) -> int:
+    """The pid of rq's scheduler, from its (after+1)-th start line in the resolver's log."""
+    line = wait_for_line(log, SCHEDULER_STARTED, after=after)
+    return int(line.rsplit("PID ", 1)[1].split()[0].strip('"}'))
 
 
 def wait_for_line(path, text: str, after: int, timeout_s: float = 20) -> str:
@@ -232,18 +245,14 @@ def wait_for_line(path, text: str, after: int, timeout_s: float = 20) -> str:
     raise AssertionError(f"no {text!r} (#{after + 1}) within {timeout_s} s:\n{path.read_text()[-2000:]}")
 
 
+@pytest.mark.integration
 def test_the_scheduler_of_a_sigkilled_resolver_does_not_outlive_it(redis_url, real_redis, tmp_path):
     """rq's scheduler is a fork of the resolver: a bare SIGKILL of the resolver left it
     running for good, beside the scheduler of the restarted resolver."""
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env |= {"REDIS_URL": redis_url, "GAMMA_URL": "http://127.0.0.1:1/gamma", "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "resolver.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "services.resolver"], env=env, stdout=out, stderr=out,
-                                start_new_session=True)
+    proc = start_resolver(redis_url, log)
     try:
-        line = wait_for_line(log, "Scheduler for polybot-resolutions started with PID", after=0)
-        scheduler = int(line.rsplit("PID ", 1)[1].split()[0].strip('"}'))
+        scheduler = scheduler_pid(log, after=0)
         os.kill(proc.pid, signal.SIGKILL)  # the resolver alone, not its process group
         proc.wait()
         deadline = time.monotonic() + 10
