@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import os
-import signal
-
 import requests
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
@@ -13,14 +9,13 @@ from rq.exceptions import StopRequested
 from services.resolver import jobs
 from services.resolver.config import ResolverConfig
 from services.resolver.recovery import recover_from_predecessor
+from services.resolver.scheduler import ThreadScheduler
 from shared import streams
 from shared.health import Heartbeat
 from shared.runtime import service_main
 
 
 SCHEDULER_CHECK_S = 5
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-SCHEDULER_STOP_S = 5  # its loop notices a SIGTERM within a second
 
 
 class HeartbeatWorker(SimpleWorker):
@@ -31,7 +26,7 @@ class HeartbeatWorker(SimpleWorker):
 
     def _install_signal_handlers(self):
         super()._install_signal_handlers()
-        # A SIGTERM during start-up (scheduler fork, recovery) reached the runtime's
+        # A SIGTERM during start-up (recovery, scheduler start) reached the runtime's
         # handler, not rq's: honour it, or the worker would block in dequeue for minutes.
         if self.stop:
             self._stop_requested = True
@@ -43,21 +38,17 @@ class HeartbeatWorker(SimpleWorker):
         self._stop_requested = True
         super().request_stop(signum, frame)
 
+    def _start_scheduler(self, burst: bool = False, logging_level=None, *args, **kwargs):
+        # rq forks its scheduler; ours is a thread of this process (see scheduler.py).
+        self.scheduler = ThreadScheduler(self.queues, connection=self.connection,
+                                         logging_level=logging_level or self.log.level,
+                                         serializer=self.serializer)
+        if self.scheduler.acquire_locks():
+            self.scheduler.start()
+
     def stop_scheduler(self):
-        # rq SIGTERMs its scheduler and joins it without a limit; a scheduler forked an
-        # instant earlier still has the runtime's handler (it installs rq's own first
-        # thing) and ignores that SIGTERM, so the join never ended.  Bound it.
-        process = self.scheduler._process if self.scheduler else None
-        if process is None or not process.pid:
-            return
-        try:
-            os.kill(process.pid, signal.SIGTERM)
-        except OSError:
-            pass
-        process.join(SCHEDULER_STOP_S)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        self.scheduler.request_stop()
+        self.scheduler.join()
 
     @property
     def should_run_maintenance_tasks(self) -> bool:
@@ -73,19 +64,7 @@ class HeartbeatWorker(SimpleWorker):
             self.beat.beat(force=True)
 
 
-def die_with_parent() -> None:
-    """In a child this process forks (rq's scheduler): receive SIGTERM when the parent
-    dies.  A SIGKILLed resolver otherwise left its scheduler running for good, still
-    enqueueing polls beside the restarted one's.  Linux only; elsewhere a no-op."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
 def build(cfg: ResolverConfig, bus, stop):
-    os.register_at_fork(after_in_child=die_with_parent)
     jobs.CONTEXT = jobs.Context(bus=bus, gamma_url=cfg.gamma_url, session=requests.Session(),
                                 clock=cfg.make_clock(), timeout=cfg.http_timeout_s)
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 import pytest
@@ -22,11 +23,12 @@ from services.clock.ticker import Ticker
 from services.ledger.config import LedgerConfig
 from services.ledger.main import build_handler
 from services.ledger.watchdog import RedisLossWatchdog
+from services.resolver.main import HeartbeatWorker
 from services.resolver.recovery import recover_from_predecessor
 from shared import messages as m, streams
 from shared.bus import Bus
 from shared.clock import ManualClock
-from shared.jobs import resolution_job_id
+from shared.jobs import enqueue_resolution, resolution_job_id
 from tests import stubs
 from tests.ledger.test_ledger import decision, fill
 
@@ -202,21 +204,30 @@ def test_clock_of_a_completed_run_plans_nothing_new(fake_redis):
     assert (plan.run_id, plan.closed) == (RUN, plan.intervals)
 
 
-@pytest.mark.integration
-def test_resolver_restarts_a_dead_scheduler_within_seconds(redis_url, real_redis, tmp_path):
-    """A Redis restart can kill rq's scheduler process; rq itself restarts it only at its
-    10-minute maintenance, and every poll after a window's first waited that long."""
-    log = tmp_path / "resolver.log"
-    proc = start_resolver(redis_url, log)
+def test_resolver_restarts_a_scheduler_thread_that_died(real_redis):
+    """A Redis error ends the scheduler's thread; rq's maintenance (every
+    SCHEDULER_CHECK_S, not rq's 10 minutes) starts a new one, which moves due polls."""
+    queue = Queue(streams.RESOLUTION_QUEUE, connection=real_redis)
+    worker = HeartbeatWorker([queue], connection=real_redis, name="resolver-test")
+    worker._start_scheduler()
+    first = worker.scheduler
     try:
-        os.kill(scheduler_pid(log, after=0), signal.SIGKILL)
-        assert wait_for_line(log, SCHEDULER_STARTED, after=1, timeout_s=20)
+        first.request_stop()  # the thread ends as it would on an error
+        first.join()
+        assert not first._process.is_alive()
+        worker.last_cleaned_at = datetime.now(timezone.utc)  # rq skips its first maintenance
+        worker.run_maintenance_tasks()
+        assert first._process.is_alive(), "the scheduler was not started again"
+        job = queue.enqueue_in(timedelta(seconds=0), "builtins.len", "ab", job_id="due-now")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and job.id not in queue.job_ids:
+            time.sleep(0.05)
+        assert job.id in queue.job_ids, "the restarted scheduler did not enqueue a due job"
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        worker.stop_scheduler()
 
 
-SCHEDULER_STARTED = "Scheduler for polybot-resolutions started with PID"
+SCHEDULER_STARTED = "Scheduler for polybot-resolutions started on a thread"
 
 
 def start_resolver(redis_url: str, log) -> subprocess.Popen:
@@ -226,12 +237,6 @@ def start_resolver(redis_url: str, log) -> subprocess.Popen:
     with open(log, "wb") as out:
         return subprocess.Popen([sys.executable, "-m", "services.resolver"], env=env, stdout=out, stderr=out,
                                 start_new_session=True)
-
-
-def scheduler_pid(log, after: int) -> int:
-    """The pid of rq's scheduler, from its (after+1)-th start line in the resolver's log."""
-    line = wait_for_line(log, SCHEDULER_STARTED, after=after)
-    return int(line.rsplit("PID ", 1)[1].split()[0].strip('"}'))
 
 
 def wait_for_line(path, text: str, after: int, timeout_s: float = 20) -> str:
@@ -246,26 +251,21 @@ def wait_for_line(path, text: str, after: int, timeout_s: float = 20) -> str:
 
 
 @pytest.mark.integration
-def test_the_scheduler_of_a_sigkilled_resolver_does_not_outlive_it(redis_url, real_redis, tmp_path):
-    """rq's scheduler is a fork of the resolver: a bare SIGKILL of the resolver left it
-    running for good, beside the scheduler of the restarted resolver."""
+def test_resolver_schedules_polls_without_a_child_process(redis_url, real_redis, tmp_path):
+    """rq forked its scheduler (a child a SIGKILLed resolver left running); ours is a
+    thread: the resolver has no children, and a poll scheduled for later still runs."""
     log = tmp_path / "resolver.log"
     proc = start_resolver(redis_url, log)
     try:
-        scheduler = scheduler_pid(log, after=0)
-        os.kill(proc.pid, signal.SIGKILL)  # the resolver alone, not its process group
-        proc.wait()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _alive(scheduler):
-            time.sleep(0.1)
-        assert not _alive(scheduler), "the scheduler outlived its resolver"
+        wait_for_line(log, SCHEDULER_STARTED, after=0)
+        assert enqueue_resolution(real_redis, RUN, 7, "btc-updown-5m-1", attempt=2)  # due in 1 s
+        wait_for_line(log, '"attempt":2,', after=0)  # GAMMA_URL refuses: "not resolved yet"
+        assert children(proc.pid) == []
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
-    except FileNotFoundError:
-        return False
+def children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
