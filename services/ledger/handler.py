@@ -10,7 +10,7 @@ from pathlib import Path
 import redis
 
 from services.ledger.config import LedgerConfig
-from services.ledger.facts import Decision, Fill, from_message
+from services.ledger.facts import Decision, Fill, Prices, from_message
 from services.ledger.ledger import Change, Ledger
 from shared import messages as m, streams
 from shared.bus import Out
@@ -51,7 +51,7 @@ class LedgerHandler:
         change = self.ledger.apply(fact)
         if change is None:
             return []  # a redelivery: already counted
-        if isinstance(fact, Fill):
+        if isinstance(fact, (Fill, Prices)) and self._window_over_with_a_fill(fact.interval):
             self._schedule_resolution(fact.interval)
         return self.publish_state(msg, change)
 
@@ -151,6 +151,13 @@ class LedgerHandler:
         for interval in unconfirmed:
             self._schedule_resolution(interval)
         return unconfirmed
+
+    def _window_over_with_a_fill(self, interval: int) -> bool:
+        # The venue resolves a window only after it ends: polling from the fill spent
+        # five minutes of polls (about 20 by the schedule) on a market that could not
+        # be resolved yet.  The window's prices mark its end, whichever came first.
+        facts = self.ledger.facts
+        return facts.get(Fill, interval) is not None and facts.get(Prices, interval) is not None
 
     def _schedule_resolution(self, interval: int) -> None:
         decision = self.ledger.facts.get(Decision, interval)

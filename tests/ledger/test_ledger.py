@@ -157,9 +157,18 @@ def test_settlement_waits_for_prices_and_publishes_state_and_settlement(harness)
     assert state.settled_through == 1 and state.win_streak == 1 and state.open_position is None
 
 
-def test_fill_schedules_one_venue_resolution_job(harness):
+def test_a_filled_window_schedules_one_venue_resolution_job_once_it_has_ended(harness):
     harness.feed(decision(1), fill(1), fill(1))
+    assert harness.enqueued == []  # the venue cannot resolve a window before its end
+    harness.feed(prices(1), prices(1))
     assert len(harness.enqueued) == 1 and harness.enqueued[0][1] == 1
+
+
+def test_a_fill_that_arrives_after_its_windows_prices_schedules_the_resolution_job(harness):
+    harness.feed(decision(1), prices(1))
+    assert harness.enqueued == []  # nothing to confirm without a position
+    harness.feed(fill(1), fill(1))
+    assert [a[1] for a in harness.enqueued] == [1]
 
 
 def test_capital_at_or_below_floor_halts_and_nothing_after(harness):
