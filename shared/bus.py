@@ -4,9 +4,15 @@ Entries are ``{"type": <message tag>, "data": <msgpack>, "wall_ns": <publish tim
 ``redis-cli XRANGE`` shows what they are and when they were published (wall clock, ns;
 ``polybot bench`` reads hop latencies off it; delivery never looks at it).  Delivery is
 at-least-once through consumer groups; a handler's outputs and the ack of its input are
-committed in one MULTI/EXEC, so a crash either loses both (the input is redelivered and
-the same deterministic ids are produced) or keeps both.  Entries that cannot be
-decoded, or that keep failing, go to ``<stream>:dlq``.
+committed in one server-side script, so a crash either loses both (the input is
+redelivered and the same deterministic ids are produced) or keeps both.
+
+Each message id enters a stream at most once: the commit adds a message only if its
+"published" marker (``streams.published_key``) was not set yet, and sets it in the same
+step.  A producer that publishes again after a restart (the clock's current tick, the
+ledger's state, a fill the executor reconciled) therefore adds nothing, and consumers
+need no check of their own before handling: one round trip less per hop.  Entries that
+cannot be decoded, or that keep failing, go to ``<stream>:dlq``.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import msgspec
 import redis
@@ -25,7 +32,33 @@ from shared.messages import Msg
 log = logging.getLogger("polybot.bus")
 
 Out = tuple[str, Msg]  # (stream, message) to publish
-SEEN_TTL_S = 7 * 24 * 3600
+PUBLISHED_TTL_S = 7 * 24 * 3600  # far longer than any run, restart or redelivery
+
+# KEYS: (marker, stream) per output, then the stream of each ack.
+# ARGV: ttl, maxlen, outputs, acks, then per output its field count and fields, then
+# per ack its group and entry id.  Returns the entry id of each output, or false for
+# a message id the stream already had.
+_COMMIT_SCRIPT = """
+local ttl, maxlen = ARGV[1], ARGV[2]
+local n_out, n_ack = tonumber(ARGV[3]), tonumber(ARGV[4])
+local arg, ids = 5, {}
+for i = 1, n_out do
+    local n_fields = tonumber(ARGV[arg])
+    local entry = {}
+    for j = 1, n_fields do entry[j] = ARGV[arg + j] end
+    arg = arg + n_fields + 1
+    if redis.call('SET', KEYS[2 * i - 1], 1, 'NX', 'EX', ttl) then
+        ids[i] = redis.call('XADD', KEYS[2 * i], 'MAXLEN', '~', maxlen, '*', unpack(entry))
+    else
+        ids[i] = false
+    end
+end
+for i = 1, n_ack do
+    redis.call('XACK', KEYS[2 * n_out + i], ARGV[arg], ARGV[arg + 1])
+    arg = arg + 2
+end
+return ids
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +66,6 @@ class Entry:
     stream: str
     entry_id: str
     msg: Msg
-    seen: bool = False  # the group had committed this message id when the entry was read
 
 
 class Bus:
@@ -42,25 +74,30 @@ class Bus:
     def __init__(self, client: redis.Redis, *, maxlen: int = 100_000):
         self.redis = client
         self.maxlen = maxlen
+        self._commit = client.register_script(_COMMIT_SCRIPT)
 
-    def publish(self, stream: str, msg: Msg) -> str:
+    def publish(self, stream: str, msg: Msg) -> str | None:
+        """XADD ``msg`` unless ``stream`` already has its id; the entry id, or None."""
         return self.commit([(stream, msg)])[0]
 
-    def commit(self, outputs: Iterable[Out], acks: Sequence[tuple[str, str, str]] = (),
-               seen: str | None = None) -> list[str]:
-        """XADD every output and XACK every (stream, group, entry_id), atomically."""
-        pipe = self.redis.pipeline(transaction=True)
-        if seen is not None:
-            pipe.set(seen, 1, ex=SEEN_TTL_S)
+    def commit(self, outputs: Iterable[Out], acks: Sequence[tuple[str, str, str]] = ()) -> list[str | None]:
+        """XADD every output whose id is new to its stream and XACK every
+        (stream, group, entry_id), atomically.  Returns each output's entry id (None
+        for a copy of a message the stream already had)."""
         outputs = list(outputs)
+        keys: list[str] = []
+        args: list = [PUBLISHED_TTL_S, self.maxlen, len(outputs), len(acks)]
         wall_ns = time.time_ns()
         for stream, msg in outputs:
-            pipe.xadd(stream, fields(msg, wall_ns), maxlen=self.maxlen, approximate=True)
+            entry = fields(msg, wall_ns)
+            keys += [streams.published_key(stream, str(msg.id)), stream]
+            args.append(2 * len(entry))
+            args.extend(chain.from_iterable(entry.items()))
         for stream, group, entry_id in acks:
-            pipe.xack(stream, group, entry_id)
-        results = pipe.execute()
-        first = 1 if seen is not None else 0
-        return [_text(r) for r in results[first: first + len(outputs)]]
+            keys.append(stream)
+            args += [group, entry_id]
+        ids = self._commit(keys=keys, args=args) if keys else []
+        return [_text(i) if i else None for i in ids]
 
 
 def fields(msg: Msg, wall_ns: int | None = None) -> dict[str, bytes | str | int]:
@@ -97,7 +134,6 @@ class Consumer:
         self.claim_idle_ms = claim_idle_ms
         self.max_deliveries = max_deliveries
         self._backlog = True  # re-read our own pending entries before new ones
-        self._committed: set[str] = set()  # message ids committed since the last read
 
     # -- setup -------------------------------------------------------------------
     def ensure_groups(self) -> None:
@@ -111,31 +147,14 @@ class Consumer:
 
     # -- reading -----------------------------------------------------------------
     def read(self, block_ms: int | None = None) -> list[Entry]:
-        """Our pending entries first (after a restart or a failure), then new ones.
-
-        Each entry says whether the group had already committed its message id
-        (``seen``): one pipelined round trip of EXISTS for the whole batch.
-        """
-        self._committed.clear()
+        """Our pending entries first (after a restart or a failure), then new ones."""
         if self._backlog:
             entries = self._read({s: "0" for s in self.streams}, block_ms=None)
             if entries:
-                return self._mark_seen(self._screen_redeliveries(entries))
+                return self._screen_redeliveries(entries)
             self._backlog = False
         block = self.block_ms if block_ms is None else block_ms
-        return self._mark_seen(self._read({s: ">" for s in self.streams}, block_ms=block))
-
-    def _mark_seen(self, entries: list[Entry]) -> list[Entry]:
-        if not entries:
-            return entries
-        if len(entries) == 1:
-            flags = [self.redis.exists(self._seen_key(entries[0]))]
-        else:
-            pipe = self.redis.pipeline(transaction=False)
-            for entry in entries:
-                pipe.exists(self._seen_key(entry))
-            flags = pipe.execute()
-        return [Entry(e.stream, e.entry_id, e.msg, bool(flag)) if flag else e for e, flag in zip(entries, flags)]
+        return self._read({s: ">" for s in self.streams}, block_ms=block)
 
     def retry_pending(self) -> None:
         """After a failed handler, or a lost connection: our pending entries are read
@@ -193,19 +212,8 @@ class Consumer:
 
     # -- acknowledging / dead letters ----------------------------------------------
     def commit(self, entry: Entry, outputs: Iterable[Out] = ()) -> None:
-        """Publish the handler's outputs, ack its input and remember its id, atomically."""
-        self.bus.commit(outputs, [(entry.stream, self.group, entry.entry_id)],
-                        seen=self._seen_key(entry))
-        self._committed.add(str(entry.msg.id))
-
-    def already_handled(self, entry: Entry) -> bool:
-        """True for a second copy of a message (same id) this group already committed:
-        an upstream service re-published it after a restart.  Known from the read
-        (``entry.seen``), or committed by us since (a copy earlier in the same batch)."""
-        return entry.seen or str(entry.msg.id) in self._committed
-
-    def _seen_key(self, entry: Entry) -> str:
-        return streams.seen_key(self.group, str(entry.msg.id))
+        """Publish the handler's outputs and ack its input, atomically."""
+        self.bus.commit(outputs, [(entry.stream, self.group, entry.entry_id)])
 
     def dead_letter(self, stream: str, entry_id: str, data: dict, error: str) -> None:
         record = {"stream": stream, "entry_id": entry_id, "group": self.group, "error": error[:2000]}

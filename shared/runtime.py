@@ -191,9 +191,6 @@ class ServiceLoop:
             pause = min(2.0, pause * 2)
 
     def _process(self, entry: Entry) -> int:
-        if self.consumer.already_handled(entry):
-            self.consumer.commit(entry, ())  # a duplicate copy: ack it, do nothing
-            return 1
         try:
             outputs = list(self.handler.handle(entry.stream, entry.msg))
             self.consumer.commit(entry, outputs)

@@ -56,6 +56,6 @@ def executor_order_key(order_key: str) -> str:
     return f"{PREFIX}:executor:order:{order_key}"
 
 
-def seen_key(group: str, message_id: str) -> str:
-    """Marks a message id as handled by a group (runtime-level idempotency)."""
-    return f"{PREFIX}:seen:{group}:{message_id}"
+def published_key(stream: str, message_id: str) -> str:
+    """Marks a message id as published on a stream: each id enters a stream once."""
+    return f"{PREFIX}:published:{stream}:{message_id}"

@@ -156,9 +156,33 @@ def test_consumer_recreates_its_group_after_redis_lost_the_stream(real_redis):
     assert loop.run(until_idle=True) == 1
 
 
-def test_a_republished_copy_with_the_same_id_is_acked_without_handling(fake_redis):
+def test_a_republished_copy_with_the_same_id_never_enters_the_stream(fake_redis):
     bus, handler = Bus(fake_redis), Echo()
-    bus.publish(streams.CLOCK, stubs.tick(1))
-    bus.publish(streams.CLOCK, stubs.tick(1))  # e.g. the clock restarted and re-published
-    assert make_loop(fake_redis, handler).run(until_idle=True) == 2
+    first = bus.publish(streams.CLOCK, stubs.tick(1))
+    again = bus.publish(streams.CLOCK, stubs.tick(1))  # e.g. the clock restarted and re-published
+    assert first and again is None and len(fake_redis.xrange(streams.CLOCK)) == 1
+    assert make_loop(fake_redis, handler).run(until_idle=True) == 1
     assert handler.calls == 1 and len(out_entries(fake_redis)) == 1
+
+
+def test_a_handler_output_already_published_is_not_added_again_but_its_input_is_acked(fake_redis):
+    bus = Bus(fake_redis)
+    bus.publish(streams.CLOCK, stubs.tick(1))
+    (stream, output), = Echo().handle(streams.CLOCK, stubs.tick(1))
+    bus.publish(stream, output)  # the same output, published by an earlier incarnation
+    assert make_loop(fake_redis).run(until_idle=True) == 1
+    assert len(out_entries(fake_redis)) == 1
+    assert fake_redis.xpending(streams.CLOCK, "echo")["pending"] == 0
+
+
+def test_commit_is_one_step_outputs_and_acks_together_on_a_real_redis(real_redis):
+    bus = Bus(real_redis)
+    bus.publish(streams.CLOCK, stubs.tick(1))
+    consumer = Consumer(bus, "g", "g-1", [streams.CLOCK], block_ms=10)
+    consumer.ensure_groups()
+    entry, = consumer.read()
+    ids = bus.commit([(OUT, stubs.tick(2)), (OUT, stubs.tick(2)), (OUT, stubs.tick(3))],
+                     [(entry.stream, "g", entry.entry_id)])
+    assert ids[0] and ids[1] is None and ids[2]
+    assert [m.decode(streams.CLOCK, f[b"data"]).interval for _, f in real_redis.xrange(OUT)] == [2, 3]
+    assert real_redis.xpending(streams.CLOCK, "g")["pending"] == 0
