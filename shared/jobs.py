@@ -10,7 +10,7 @@ from rq import Queue
 from shared import streams
 
 RESOLUTION_JOB = "services.resolver.jobs.poll_resolution"
-POLL_INTERVALS_S = (1, 1, 2, 2, 5, 5, 10, 10, 15, 30)
+POLL_INTERVALS_S = (1, 1, 1, 2, 2, 5, 5, 10, 10, 15, 30)  # before poll 1, 2, 3, ...
 
 
 def resolution_job_id(run_id: str, interval: int, attempt: int) -> str:
@@ -29,12 +29,10 @@ def enqueue_resolution(client: redis.Redis, run_id: str, interval: int, slug: st
         return False
     queue = Queue(streams.RESOLUTION_QUEUE, connection=client)
     job_id = resolution_job_id(run_id, interval, attempt)
-    args = (run_id, interval, slug, attempt, max_polls)
-    if attempt == 1:
-        queue.enqueue_call(RESOLUTION_JOB, args=args, job_id=job_id, unique=True, result_ttl=3600,
-                           failure_ttl=86_400)
-    else:
-        delay = POLL_INTERVALS_S[min(attempt - 2, len(POLL_INTERVALS_S) - 1)]
-        queue.enqueue_in(timedelta(seconds=delay), RESOLUTION_JOB, *args, job_id=job_id,
-                         result_ttl=3600, failure_ttl=86_400)
+    # Even the first poll waits a little: the window has only just ended, and the venue
+    # resolves it seconds later at best.  Only the first is unique: the ledger asks for
+    # it again after a restart, and must not start a second chain of polls.
+    delay = POLL_INTERVALS_S[min(attempt - 1, len(POLL_INTERVALS_S) - 1)]
+    queue.enqueue_in(timedelta(seconds=delay), RESOLUTION_JOB, run_id, interval, slug, attempt, max_polls,
+                     job_id=job_id, unique=attempt == 1, result_ttl=3600, failure_ttl=86_400)
     return True
