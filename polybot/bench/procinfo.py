@@ -17,7 +17,7 @@ def _status_kb(pid: int, field: str) -> int:
 
 
 def children_of(pid: int) -> list[int]:
-    """Every descendant of ``pid`` (rq's scheduler is a child of the resolver)."""
+    """Every descendant of ``pid`` (a service that forks is charged for its children)."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
