@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import msgspec
 import pytest
 from rq import Queue, Worker
+from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
@@ -202,6 +203,17 @@ def test_clock_of_a_completed_run_plans_nothing_new(fake_redis):
                                                                    run_complete=True)))
     plan = ticker(fake_redis, lambda: True).load_plan()
     assert (plan.run_id, plan.closed) == (RUN, plan.intervals)
+
+
+def test_the_first_poll_is_scheduled_a_second_out_and_only_once(real_redis):
+    """The window has just ended when the ledger asks: the first poll waits like the
+    rest, and asking again (a restarted ledger) does not start a second chain."""
+    assert enqueue_resolution(real_redis, RUN, 3, "btc-updown-5m-3")
+    queue = Queue(streams.RESOLUTION_QUEUE, connection=real_redis)
+    job_id = resolution_job_id(RUN, 3, 1)
+    assert queue.job_ids == [] and job_id in queue.scheduled_job_registry.get_job_ids()
+    with pytest.raises(DuplicateJobError):
+        enqueue_resolution(real_redis, RUN, 3, "btc-updown-5m-3")
 
 
 def test_resolver_restarts_a_scheduler_thread_that_died(real_redis):
