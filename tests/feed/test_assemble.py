@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 
@@ -131,10 +132,12 @@ def test_market_data_when_book_is_stale_is_incomplete(feed_at, http_server):
     feed, upstreams = feed_at(WS0 + 0.3)
 
     def stale_book(query):
-        reply = upstreams.books(query)
-        reply.text = reply.text.replace(f'"timestamp": "{int(upstreams.now() * 1000)}"',
-                                        f'"timestamp": "{(WS0 - 600) * 1000}"')
-        return reply
+        # Rewrite the books' timestamps themselves: replacing "now" in the text missed
+        # whenever the clock had moved on a millisecond in between.
+        books = json.loads(upstreams.books(query).text)
+        for book in books:
+            book["timestamp"] = str((WS0 - 600) * 1000)
+        return Reply(200, books)
 
     http_server.routes["/books"] = stale_book
     md = feed.assembler.market_data(tick())
