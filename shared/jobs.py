@@ -23,7 +23,9 @@ def enqueue_resolution(client: redis.Redis, run_id: str, interval: int, slug: st
 
     Polling is explicit (a job that finds the market unresolved schedules the next
     poll) rather than rq's exception-driven retry, so "not resolved yet" is a normal
-    outcome and not an error in the worker's log.  Job ids make a repeated call a no-op.
+    outcome and not an error in the worker's log.  Job ids are deterministic; asking for
+    the first poll again raises rq's DuplicateJobError (callers catch it: one chain per
+    window).
     """
     if attempt > max_polls:
         return False

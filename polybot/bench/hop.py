@@ -1,6 +1,6 @@
 """The floor: one hop of the bus between two processes.
 
-A producer process publishes IntervalTicks through ``shared.bus.Bus`` (MULTI/EXEC XADD)
+A producer process publishes IntervalTicks through ``shared.bus.Bus`` (its Lua commit: marker + XADD)
 with ``ts_init`` = its wall clock just before publishing; a consumer process in a
 consumer group reads them with ``shared.bus.Consumer`` (blocking XREADGROUP, decode)
 and records ``now - ts_init``.  The producer waits ``gap`` between messages so the

@@ -22,7 +22,7 @@ def machine() -> dict:
 
 def memory(rss_kb: dict, pss_kb: dict) -> dict:
     """Peak RSS (VmHWM) per process; the sum over-counts the pages the processes share
-    (the interpreter, and the rq scheduler the resolver forks), so the PSS at the end of
+    (the interpreter and the libraries' code pages), so the PSS at the end of
     the run is given too: the same memory counted once."""
     services = {name: round(kb / 1024, 1) for name, kb in rss_kb.items() if name in SERVICES}
     infra = {name: round(kb / 1024, 1) for name, kb in rss_kb.items() if name not in SERVICES}

@@ -151,7 +151,7 @@ class Ticker:
     def _recover_lost_redis(self, plan: RunPlan, event: m.Msg | None) -> None:
         """Redis restarted empty: the plan key is gone, and so is whatever the pipeline
         had in flight for this step, so nobody would ever answer.  Save the plan and
-        publish the step's event again (same id: whoever handled it drops the copy)."""
+        publish the step's event again (same id: the bus keeps it out of a stream that still has it)."""
         if self.bus.redis.exists(streams.RUN_KEY):
             return
         log.warning("the run plan vanished from Redis (Redis restarted empty?): publishing the current "

@@ -15,8 +15,6 @@ import logging
 import queue
 import threading
 
-import redis
-
 from shared import messages as m, streams
 from shared.bus import Bus
 from shared.clock import Clock
@@ -69,6 +67,6 @@ class CandleStream:
     def _publish(self, candles: list) -> None:
         try:
             self._bus.commit(candles)
-        except redis.RedisError as exc:  # observers miss these bars; trading does not
+        except Exception as exc:  # noqa: BLE001 - observers miss these bars; trading does not
             log.warning("could not publish candles", extra={"data": {
                 "bars": len(candles), "error": str(exc)[:200]}})

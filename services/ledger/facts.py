@@ -10,7 +10,7 @@ replay after a crash gives the same state byte for byte.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal, Union
+from typing import Union
 
 import msgspec
 

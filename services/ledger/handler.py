@@ -20,6 +20,7 @@ from shared.errors import MessageError
 log = logging.getLogger("polybot.ledger")
 
 EnqueueResolution = Callable[[str, int, str, int], None]
+WINDOW_S = 300
 
 
 class LedgerHandler:
@@ -37,6 +38,7 @@ class LedgerHandler:
         self.enqueue_resolution = enqueue_resolution
         self.run_file = Path(cfg.state_dir) / "run.json"
         self.run_id = cfg.run_id or self._load_run_id()
+        self._polling: set[int] = set()  # intervals whose resolution polling was started
 
     # -- the handler ---------------------------------------------------------------
     def handle(self, stream: str, msg: m.Msg) -> list[Out]:
@@ -49,10 +51,12 @@ class LedgerHandler:
         if fact is None:
             return []
         change = self.ledger.apply(fact)
+        if isinstance(fact, (Fill, Prices)) and self._window_over_with_a_fill(fact.interval):
+            # Also on a redelivery: scheduling may have failed after the journal had the
+            # fact.  The first poll is unique, so asking twice starts one chain.
+            self._schedule_resolution(fact.interval)
         if change is None:
             return []  # a redelivery: already counted
-        if isinstance(fact, (Fill, Prices)) and self._window_over_with_a_fill(fact.interval):
-            self._schedule_resolution(fact.interval)
         return self.publish_state(msg, change)
 
     def publish_state(self, cause: m.Msg | None, change: Change | None = None) -> list[Out]:
@@ -152,17 +156,32 @@ class LedgerHandler:
             self._schedule_resolution(interval)
         return unconfirmed
 
+    def schedule_ended_windows(self) -> list[int]:
+        """When idle: start the polling of every unconfirmed fill whose window has ended
+        by the clock but whose prices never came (the feed failed to price it): the
+        venue's resolution is then its only way to settle."""
+        due = [k for k in sorted(self.ledger.facts.unconfirmed)
+               if k not in self._polling and self._window_over_with_a_fill(k)]
+        for interval in due:
+            self._schedule_resolution(interval)
+        return due
+
     def _window_over_with_a_fill(self, interval: int) -> bool:
         # The venue resolves a window only after it ends: polling from the fill spent
         # five minutes of polls (about 20 by the schedule) on a market that could not
-        # be resolved yet.  The window's prices mark its end, whichever came first.
+        # be resolved yet.  The window's prices mark its end, or the clock does.
         facts = self.ledger.facts
-        return facts.get(Fill, interval) is not None and facts.get(Prices, interval) is not None
+        decision = facts.get(Decision, interval)
+        if facts.get(Fill, interval) is None or decision is None:
+            return False
+        return (facts.get(Prices, interval) is not None
+                or self.clock.now() >= decision.window_start + WINDOW_S)
 
     def _schedule_resolution(self, interval: int) -> None:
         decision = self.ledger.facts.get(Decision, interval)
         if self.enqueue_resolution is not None and decision is not None and decision.slug:
-            self.enqueue_resolution(self.run_id, interval, decision.slug, decision.window_start + 300)
+            self.enqueue_resolution(self.run_id, interval, decision.slug, decision.window_start + WINDOW_S)
+            self._polling.add(interval)
 
     def _record_metrics(self, msg: m.Msg) -> None:
         if isinstance(msg, (m.OrderFilled, m.OrderRejected)):

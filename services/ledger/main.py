@@ -25,16 +25,20 @@ def build(cfg: LedgerConfig, bus, stop):
     watchdog.mark()
 
     def run() -> int:
-        ServiceLoop(handler, bus, cfg, stop=stop, on_idle=watchdog.check, on_reconnect=watchdog.check).run()
+        def on_idle() -> None:
+            watchdog.check()
+            handler.schedule_ended_windows()
+
+        ServiceLoop(handler, bus, cfg, stop=stop, on_idle=on_idle, on_reconnect=watchdog.check).run()
         return 0
 
     return run
 
 
 def build_handler(cfg: LedgerConfig, bus) -> LedgerHandler:
-    """The handler, rebuilt from the journal, its state published and every unconfirmed
-    fill's resolution polling scheduled (again: the ledger may have died between
-    journalling a fill and scheduling its poll, and a redelivered fill is not new)."""
+    """The handler, rebuilt from the journal, its state published and the resolution
+    polling of every unconfirmed fill scheduled (again: the ledger may have died between
+    journalling a window's fill or prices and scheduling its poll)."""
     directory = Path(cfg.state_dir)
     ledger = Ledger(starting_capital=cfg.starting_capital, floor=cfg.floor, intervals=cfg.intervals,
                     files=StateFiles(directory, fsync=cfg.fsync),

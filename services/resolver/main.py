@@ -40,6 +40,7 @@ class HeartbeatWorker(SimpleWorker):
 
     def _start_scheduler(self, burst: bool = False, logging_level=None, *args, **kwargs):
         # rq forks its scheduler; ours is a thread of this process (see scheduler.py).
+        # (rq's burst mode, which we never use, would enqueue due jobs once instead.)
         self.scheduler = ThreadScheduler(self.queues, connection=self.connection,
                                          logging_level=logging_level or self.log.level,
                                          serializer=self.serializer)
@@ -76,7 +77,7 @@ def build(cfg: ResolverConfig, bus, stop):
         recover_from_predecessor(bus.redis, queue, name)  # after a SIGKILL: see recovery.py
         # rq beats every worker_ttl - ~5 s.  Its maintenance also restarts a scheduler
         # that died (it does, on a Redis restart): rq's default of every 10 minutes left
-        # every poll after the first unscheduled for that long.
+        # every poll unscheduled for that long.
         worker = HeartbeatWorker([queue], connection=bus.redis, name=name, worker_ttl=10,
                                  maintenance_interval=SCHEDULER_CHECK_S)
         worker.stop = stop

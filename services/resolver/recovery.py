@@ -8,7 +8,7 @@ When it is SIGKILLed, rq keeps three things that block or lose work for minutes:
   so the restarted resolver crashed in a loop for about 70 s;
 * its scheduler's lock (TTL 61 s, owner = a random name): the new scheduler cannot
   take it, and rq only tries again at its 10-minute maintenance, so polls scheduled
-  with ``enqueue_in`` (every poll after the first) waited that long;
+  with ``enqueue_in`` (every poll) waited that long;
 * the job it was running, left "started" forever (rq moves such jobs to the failed
   registry at the same 10-minute maintenance, and never re-runs them): that window's
   resolution chain ended, and its settlement stayed unconfirmed.

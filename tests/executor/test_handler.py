@@ -67,8 +67,8 @@ def test_a_second_handler_on_the_same_redis_reuses_the_record(fake_redis):
 def test_same_command_published_twice_through_the_runtime_gives_one_venue_order(fake_redis):
     bus, broker, cmd = Bus(fake_redis), ScriptedBroker(), submit_order()
     bus.publish(streams.ORDER_CMDS, cmd)
-    # The bus keeps a republished copy out; a second entry of the command can still come
-    # in past it (a redelivery after a crash before the ack): the order record guards it.
+    # The bus keeps a republished copy out; a second entry of the same command can still
+    # come from outside it (its marker expired, a hand-made XADD): the order record guards it.
     fake_redis.xadd(streams.ORDER_CMDS, fields(cmd))
     loop = ServiceLoop(make_handler(fake_redis, broker), bus, RuntimeConfig(block_ms=50))
     assert loop.run(until_idle=True) == 2

@@ -83,8 +83,8 @@ def test_same_command_delivered_twice_reaches_the_venue_once(sim, real_redis):
     # Arrange
     bus, cmd, before = Bus(real_redis), sim.submit_order("7"), len(sim.orders())
     bus.publish(streams.ORDER_CMDS, cmd)
-    # The bus keeps a republished copy out; a second entry of the command can still come
-    # in past it (a redelivery after a crash before the ack): the order record guards it.
+    # The bus keeps a republished copy out; a second entry of the same command can still
+    # come from outside it (its marker expired, a hand-made XADD): the order record guards it.
     real_redis.xadd(streams.ORDER_CMDS, fields(cmd))
     loop = ServiceLoop(handler_for(sim, real_redis), bus, sim.config(block_ms=50))
     # Act

@@ -160,15 +160,37 @@ def test_settlement_waits_for_prices_and_publishes_state_and_settlement(harness)
 def test_a_filled_window_schedules_one_venue_resolution_job_once_it_has_ended(harness):
     harness.feed(decision(1), fill(1), fill(1))
     assert harness.enqueued == []  # the venue cannot resolve a window before its end
-    harness.feed(prices(1), prices(1))
+    harness.feed(prices(1))
     assert len(harness.enqueued) == 1 and harness.enqueued[0][1] == 1
 
 
 def test_a_fill_that_arrives_after_its_windows_prices_schedules_the_resolution_job(harness):
     harness.feed(decision(1), prices(1))
     assert harness.enqueued == []  # nothing to confirm without a position
-    harness.feed(fill(1), fill(1))
+    harness.feed(fill(1))
     assert [a[1] for a in harness.enqueued] == [1]
+
+
+def test_an_ended_window_whose_prices_never_came_is_polled_when_the_ledger_is_idle(harness):
+    harness.feed(decision(1), fill(1))
+    assert harness.handler.schedule_ended_windows() == []  # the window is still open
+    harness.handler.clock.set(stubs.tick(1).window_end)
+    assert harness.handler.schedule_ended_windows() == [1]
+    assert harness.handler.schedule_ended_windows() == [] and len(harness.enqueued) == 1
+
+
+def test_a_redelivered_price_schedules_the_poll_a_failed_enqueue_missed(harness):
+    harness.feed(decision(1), fill(1))
+    def redis_gone(*_args):
+        raise ConnectionError("redis")
+
+    harness.handler.enqueue_resolution = redis_gone
+    with pytest.raises(ConnectionError):  # journalled, then scheduling failed: not acked
+        harness.feed(prices(1))
+    assert harness.enqueued == []
+    harness.handler.enqueue_resolution = lambda *a: harness.enqueued.append(a)
+    assert harness.feed(prices(1)) == []  # the redelivery: already counted ...
+    assert [a[1] for a in harness.enqueued] == [1]  # ... but its poll is scheduled now
 
 
 def test_capital_at_or_below_floor_halts_and_nothing_after(harness):

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import msgspec
 import pytest
+import redis
 from rq import Queue, Worker
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
@@ -208,10 +209,13 @@ def test_clock_of_a_completed_run_plans_nothing_new(fake_redis):
 def test_the_first_poll_is_scheduled_a_second_out_and_only_once(real_redis):
     """The window has just ended when the ledger asks: the first poll waits like the
     rest, and asking again (a restarted ledger) does not start a second chain."""
+    asked = time.time()
     assert enqueue_resolution(real_redis, RUN, 3, "btc-updown-5m-3")
     queue = Queue(streams.RESOLUTION_QUEUE, connection=real_redis)
     job_id = resolution_job_id(RUN, 3, 1)
     assert queue.job_ids == [] and job_id in queue.scheduled_job_registry.get_job_ids()
+    due = real_redis.zscore(queue.scheduled_job_registry.key, job_id)
+    assert asked < due <= asked + 1.5  # rq keeps whole seconds: int(asked + 1)
     with pytest.raises(DuplicateJobError):
         enqueue_resolution(real_redis, RUN, 3, "btc-updown-5m-3")
 
@@ -224,9 +228,13 @@ def test_resolver_restarts_a_scheduler_thread_that_died(real_redis):
     worker._start_scheduler()
     first = worker.scheduler
     try:
-        first.request_stop()  # the thread ends as it would on an error
+        def redis_gone():
+            raise redis.ConnectionError("Redis went away")
+
+        first.heartbeat = redis_gone  # the thread's next round fails, and the thread ends
         first.join()
         assert not first._process.is_alive()
+        del first.heartbeat  # Redis is back
         worker.last_cleaned_at = datetime.now(timezone.utc)  # rq skips its first maintenance
         worker.run_maintenance_tasks()
         assert first._process.is_alive(), "the scheduler was not started again"

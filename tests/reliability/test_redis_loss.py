@@ -1,7 +1,7 @@
 """Redis restarted empty mid-run, and the whole stack killed and restarted mid-run.
 
 The private Redis keeps nothing on disk: streams, consumer groups, the clock's plan, the
-executor's order records, rq jobs and "seen" markers all vanish.  The ledger's files are
+executor's order records, rq jobs and "published" markers all vanish.  The ledger's files are
 the authority; the run must resume at the right interval and end with the same files
 as an uninterrupted run, with at most one accepted order per window at the venue.
 """
