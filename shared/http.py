@@ -234,7 +234,7 @@ class HttpClient:
         return min(cap, base * 2 ** (attempt - 1)) * (1.0 + self._rng.random())
 
     def _refuse_while_blocked(self, what: str, attempt: int) -> None:
-        if not self._blocked_until:  # never rate limited: no clock read (an HTTP call in simulation)
+        if not self._blocked_until:  # never rate limited: no clock read (an HTTP call in simulation without a clock file)
             return
         left = self._blocked_until - self._now()
         if left > 0:

@@ -13,7 +13,6 @@ NAME = "bench"
 HELP = "measure the bus hop floor, tick-to-order latency, replay throughput, risk analysis, RSS and start-up"
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from polybot.bench.runner import PHASES
 
@@ -46,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     opts = BenchOptions(hop_samples=args.hop_samples, latency_intervals=args.latency_intervals,
                         latency_data=args.latency_data, replay_intervals=args.replay_intervals,
                         replay_data=args.replay_data, risk_runs=args.risk_runs, risk_data=tuple(args.risk_data),
-                        startup_runs=args.startup_runs, phases=tuple(p for p in args.only), fsync=args.fsync, log_level=args.log_level,
-                        keep=args.keep)
+                        startup_runs=args.startup_runs, phases=tuple(args.only), fsync=args.fsync,
+                        log_level=args.log_level, keep=args.keep)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         doc = run_bench(opts)

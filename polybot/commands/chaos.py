@@ -14,7 +14,6 @@ NAME = "chaos"
 HELP = "kill and restart services during a simulated run; compare with an uninterrupted run"
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kills", type=positive_int, default=20, help="SIGKILLs to deliver (>= 14: two per service)")
     parser.add_argument("--data", default="synthetic", help="synthetic or a Binance-format CSV")

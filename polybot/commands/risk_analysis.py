@@ -12,7 +12,6 @@ NAME = "risk-analysis"
 HELP = "Monte Carlo of the whole strategy (predictor, risk rules, simulator fills, ledger) on real data"
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", nargs="+", metavar="FILE.csv",
                         help="Binance 1m CSVs (default: every file of $POLYBOT_DATA_DIR or ../shared/data/btcusdt-1m)")

@@ -11,7 +11,6 @@ NAME = "run"
 HELP = "run the whole stack for one run (default: paper, local simulator, synthetic data)"
 
 
-
 def speed(text: str) -> str:
     if text == "max":
         return text

@@ -134,7 +134,7 @@ class ExecutorHandler:
             if isinstance(prepared, Rejection):
                 return prepared, self._record(cmd, None, now)
             record = self.records.create(self._record(cmd, prepared, now))  # NX: the first order wins
-            # (a simulator clock read is an HTTP call: skip the re-check unless preparing was slow)
+            # (a simulator clock read may be an HTTP call: skip the re-check unless preparing was slow)
             return self._send_until_answered(record, deadline_checked=tries == 1), record
         if record.command.id != cmd.id:
             log.warning("a second command for an order_key that already has an order; following the "

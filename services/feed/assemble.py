@@ -69,8 +69,8 @@ class FeedAssembler:
 
     # -- MarketData ------------------------------------------------------------------
     def market_data(self, tick: IntervalTick) -> MarketData:
-        # Time is read once per step, not once per field: in simulation every read is an
-        # HTTP call to the simulator, on the tick's critical path.
+        # Time is read once per step, not once per field: in simulation without a clock
+        # file every read is an HTTP call to the simulator, on the tick's critical path.
         now = self._now()
         if now >= tick.entry_deadline:
             self.counters.incr("tick.late")

@@ -14,13 +14,12 @@ from services.ledger.facts import Decision, Fill, Prices, from_message
 from services.ledger.ledger import Change, Ledger
 from shared import messages as m, streams
 from shared.bus import Out
-from shared.clock import Clock
+from shared.clock import WINDOW_SECONDS, Clock
 from shared.errors import MessageError
 
 log = logging.getLogger("polybot.ledger")
 
 EnqueueResolution = Callable[[str, int, str, int], None]
-WINDOW_S = 300
 
 
 class LedgerHandler:
@@ -51,10 +50,9 @@ class LedgerHandler:
         if fact is None:
             return []
         change = self.ledger.apply(fact)
-        if isinstance(fact, (Fill, Prices)) and self._window_over_with_a_fill(fact.interval):
-            # Also on a redelivery: scheduling may have failed after the journal had the
-            # fact.  The first poll is unique, so asking twice starts one chain.
-            self._schedule_resolution(fact.interval)
+        if isinstance(fact, (Fill, Prices)):
+            # Also on a redelivery: scheduling may have failed after the journal had the fact.
+            self._poll_if_ended(fact.interval)
         if change is None:
             return []  # a redelivery: already counted
         return self.publish_state(msg, change)
@@ -160,11 +158,14 @@ class LedgerHandler:
         """When idle: start the polling of every unconfirmed fill whose window has ended
         by the clock but whose prices never came (the feed failed to price it): the
         venue's resolution is then its only way to settle."""
-        due = [k for k in sorted(self.ledger.facts.unconfirmed)
-               if k not in self._polling and self._window_over_with_a_fill(k)]
-        for interval in due:
-            self._schedule_resolution(interval)
-        return due
+        return [k for k in sorted(self.ledger.facts.unconfirmed) if self._poll_if_ended(k)]
+
+    def _poll_if_ended(self, interval: int) -> bool:
+        """Start the polling of a filled window once it has ended (once per window)."""
+        if interval in self._polling or not self._window_over_with_a_fill(interval):
+            return False
+        self._schedule_resolution(interval)
+        return True
 
     def _window_over_with_a_fill(self, interval: int) -> bool:
         # The venue resolves a window only after it ends: polling from the fill spent
@@ -175,12 +176,12 @@ class LedgerHandler:
         if facts.get(Fill, interval) is None or decision is None:
             return False
         return (facts.get(Prices, interval) is not None
-                or self.clock.now() >= decision.window_start + WINDOW_S)
+                or self.clock.now() >= decision.window_start + WINDOW_SECONDS)
 
     def _schedule_resolution(self, interval: int) -> None:
         decision = self.ledger.facts.get(Decision, interval)
         if self.enqueue_resolution is not None and decision is not None and decision.slug:
-            self.enqueue_resolution(self.run_id, interval, decision.slug, decision.window_start + WINDOW_S)
+            self.enqueue_resolution(self.run_id, interval, decision.slug, decision.window_start + WINDOW_SECONDS)
             self._polling.add(interval)
 
     def _record_metrics(self, msg: m.Msg) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import time
 
 from services.sim.auth import ApiCredentials, AuthError
@@ -77,7 +76,6 @@ class ClobTradingApi:
         return json_response("OK")
 
     def _submit(self, body: object, creds: ApiCredentials, received_ns: int | None = None) -> Submission:
-        received_ns = received_ns or time.time_ns()
         now = self._venue.now_ms()
         submission = self._venue.exchange.submit(body, creds, now)
         self._venue.order_log.record_submission(now, submission, body, received_ns)

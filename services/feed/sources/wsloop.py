@@ -130,7 +130,7 @@ class ReconnectingSocket:
 
     def received_at(self) -> float:
         """When the message being handled arrived (one clock read per message: in
-        simulation every read is an HTTP call); outside ``handle``, now."""
+        simulation without a clock file every read is an HTTP call); outside ``handle``, now."""
         since = self._handling_since
         return since if since is not None else self._now()
 
