@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import msgspec
 import redis
@@ -123,12 +124,16 @@ class Consumer:
 
     def __init__(self, bus: Bus, group: str, name: str, stream_names: Sequence[str], *,
                  block_ms: int = 1000, count: int = 64, claim_idle_ms: int = 60_000,
-                 max_deliveries: int = 5):
+                 max_deliveries: int = 5, decode_as: Mapping[str, Any] | None = None):
         self.bus = bus
         self.redis = bus.redis
         self.group = group
         self.name = name
         self.streams = tuple(stream_names)
+        # A consumer may read a stream as a view of its message type (the predictor
+        # leaves MarketData's candles encoded); every other stream decodes as published.
+        self._decoders = {**messages.DECODERS, **{stream: msgspec.msgpack.Decoder(kind)
+                                                  for stream, kind in (decode_as or {}).items()}}
         self.block_ms = block_ms
         self.count = count
         self.claim_idle_ms = claim_idle_ms
@@ -190,7 +195,7 @@ class Consumer:
             payload = data.get(b"data", data.get("data"))
             if payload is None:
                 raise msgspec.DecodeError("entry has no 'data' field")
-            return Entry(stream, entry_id, messages.decode(stream, payload))
+            return Entry(stream, entry_id, self._decoders[stream].decode(payload))
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             self.dead_letter(stream, entry_id, data, f"undecodable: {exc}")
             return None

@@ -91,6 +91,7 @@ def _mask_url(url: str) -> str:
 class Handler(Protocol):
     name: str
     streams: tuple[str, ...]
+    # optional ``decode_as``: {stream: type} to read a stream as a view of its messages
 
     def handle(self, stream: str, msg: Msg) -> Iterable[Out]: ...
 
@@ -133,7 +134,8 @@ class ServiceLoop:
         self.on_reconnect = on_reconnect  # after a lost connection came back (Redis may be empty)
         self.consumer = Consumer(bus, handler.name, f"{handler.name}-{cfg.replica}", handler.streams,
                                  block_ms=cfg.block_ms, claim_idle_ms=cfg.claim_idle_ms,
-                                 max_deliveries=cfg.max_deliveries)
+                                 max_deliveries=cfg.max_deliveries,
+                                 decode_as=getattr(handler, "decode_as", None))
         self.heartbeat = Heartbeat(bus.redis, handler.name, self.consumer.name, ttl_ms=cfg.heartbeat_ttl_ms)
         self.log = logging.getLogger(f"polybot.{handler.name}")
 

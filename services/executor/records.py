@@ -7,8 +7,9 @@ One JSON value per order_key at ``streams.executor_order_key(order_key)`` (reada
    ``in_flight`` BEFORE anything is sent.  NX makes the first writer win: a concurrent
    or later delivery adopts the stored order instead of signing a new one, so an
    order_key can only ever reach the venue as ONE order id.
-2. ``save`` bumps ``attempts`` before every send, so a restart knows an order may be
-   out there and looks it up before sending again.
+2. ``attempts`` is bumped before every send, so a restart knows an order may be out
+   there and looks it up before sending again: ``create`` stores the first send's
+   (attempts=1) when the order goes out at once, ``save`` every later one.
 3. ``finish`` stores the final event (filled/rejected) before the handler returns it;
    any redelivery re-emits exactly that event.  Writes are compare-and-set (WATCH):
    a final record is never overwritten, so the first final event is the only one.

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import numpy as np
-
 from services.predictor.config import PredictorConfig
 from services.predictor.core import Prediction, predict_window
+from services.predictor.inputs import CandleError, MarketDataView, candle_arrays, last_bars
 from shared import messages as m, streams
 from shared.bus import Out
 from shared.clock import Clock
@@ -15,13 +14,16 @@ from shared.clock import Clock
 RECENT_BARS = 5  # what risk's volatility breaker looks at
 
 
-def decide(md: m.MarketData, cfg: PredictorConfig) -> Prediction:
+def decide(md: MarketDataView, cfg: PredictorConfig) -> Prediction:
     """The pure decision for one interval's market data."""
     if not md.complete:
         return Prediction(signal="SKIP", confidence=m.base.ZERO, rule="skip_incomplete_data",
                           reasoning="market data incomplete: " + "; ".join(md.reasons or ("unknown",)))
-    open_times = np.fromiter((b.open_time_ms for b in md.candles), dtype=np.int64, count=len(md.candles))
-    closes = np.fromiter((float(b.close) for b in md.candles), dtype=np.float64, count=len(md.candles))
+    try:
+        open_times, closes = candle_arrays(md.candles)
+    except CandleError as exc:
+        return Prediction(signal="SKIP", confidence=m.base.ZERO, rule="skip_invalid_input",
+                          reasoning=f"SKIP (skip_invalid_input): unusable candles: {exc}")
     quote = md.quote
     return predict_window(open_times, closes, window_start_s=md.window_start, btc_price=md.btc_price,
                           imbalance=md.order_book_imbalance,
@@ -29,7 +31,11 @@ def decide(md: m.MarketData, cfg: PredictorConfig) -> Prediction:
                           down_ask=quote.down.best_ask if quote else md.polymarket_odds_down, cfg=cfg)
 
 
-def to_signal(md: m.MarketData, p: Prediction, now_ns: int) -> m.PredictionSignal:
+def to_signal(md: MarketDataView, p: Prediction, now_ns: int) -> m.PredictionSignal:
+    try:
+        recent = last_bars(md.candles, RECENT_BARS)
+    except CandleError:
+        recent = ()  # the prediction already says why: a SKIP for unusable candles
     return m.PredictionSignal(
         **m.header(key=("signal", md.run_id, md.interval), ts_event=md.ts_event, ts_init=now_ns, cause=md),
         run_id=md.run_id, interval=md.interval, window_start=md.window_start, window_end=md.window_end,
@@ -38,12 +44,13 @@ def to_signal(md: m.MarketData, p: Prediction, now_ns: int) -> m.PredictionSigna
         btc_price=p.btc_price if p.btc_price is not None else md.btc_price,
         timestamp=datetime.fromtimestamp(md.window_start, timezone.utc), reasoning=p.reasoning, rule=p.rule,
         implied_probability=p.implied_probability, break_even_probability=p.break_even_probability,
-        quote=md.quote, recent_bars=md.candles[-RECENT_BARS:], data_complete=md.complete,
+        quote=md.quote, recent_bars=recent, data_complete=md.complete,
         data_reasons=md.reasons, start_price=md.start_price, start_price_source=md.start_price_source)
 
 
 class PredictorHandler:
     name = streams.GROUP_PREDICTOR
+    decode_as = {streams.MARKET_DATA: MarketDataView}  # the candles stay encoded until needed
     streams = (streams.MARKET_DATA,)
 
     def __init__(self, cfg: PredictorConfig, clock: Clock):
@@ -51,6 +58,6 @@ class PredictorHandler:
         self.clock = clock
 
     def handle(self, stream: str, msg: m.Msg) -> list[Out]:
-        if not isinstance(msg, m.MarketData):
+        if not isinstance(msg, MarketDataView):
             return []
         return [(streams.SIGNALS, to_signal(msg, decide(msg, self.cfg), self.clock.now_ns()))]

@@ -56,6 +56,48 @@ def test_redelivered_command_never_places_a_second_order_and_re_emits_the_same_e
     assert (len(broker.prepared), len(broker.sent)) == (1, 1)
 
 
+def test_the_write_that_creates_the_record_already_marks_the_first_send(fake_redis):
+    """The record says "maybe sent" (attempts=1) before the order leaves, without a second
+    write on the order's path; a crash at the send then makes a redelivery look the
+    order up before sending it again."""
+    seen_at_send = []
+
+    class Watching(ScriptedBroker):
+        def send(self, cmd, order):
+            seen_at_send.append(record_of(fake_redis, cmd).attempts)
+            return super().send(cmd, order)
+
+    class CountingRecords(OrderRecords):
+        saves = 0
+
+        def save(self, record):
+            CountingRecords.saves += 1
+            super().save(record)
+
+    cmd = submit_order()
+    handler = make_handler(fake_redis, Watching())
+    handler.records = CountingRecords(fake_redis)
+    event = only_event(handler.handle(streams.ORDER_CMDS, cmd))
+    assert isinstance(event, m.OrderFilled) and event.attempts == 1
+    assert seen_at_send == [1]
+    assert CountingRecords.saves == 1  # only the final result
+
+
+def test_an_order_created_as_maybe_sent_is_looked_up_before_it_is_sent_again(fake_redis):
+    class Killed(Exception):
+        """The process dies inside the send: the handler never sees an answer."""
+
+    cmd = submit_order()
+    crashed = ScriptedBroker(sends=[Killed()])
+    with pytest.raises(Killed):
+        make_handler(fake_redis, crashed).handle(streams.ORDER_CMDS, cmd)
+    assert record_of(fake_redis, cmd).attempts == 1
+    restarted = ScriptedBroker(lookups=[None])
+    event = only_event(make_handler(fake_redis, restarted).handle(streams.ORDER_CMDS, cmd))
+    assert restarted.looked_up == ["0xorder0"] and restarted.sent == ["0xorder0"]  # the same order
+    assert isinstance(event, m.OrderFilled) and event.attempts == 2
+
+
 def test_a_second_handler_on_the_same_redis_reuses_the_record(fake_redis):
     cmd = submit_order()
     make_handler(fake_redis, ScriptedBroker()).handle(streams.ORDER_CMDS, cmd)
