@@ -17,7 +17,7 @@ from py_clob_client_v2 import ApiCreds, OrderType
 from py_clob_client_v2.exceptions import PolyException
 
 from shared.log import register_secrets
-from shared.messages import SubmitOrder
+from shared.messages import MarketQuote, SubmitOrder
 from services.executor.brokers import (
     NO_ASKS, Answer, Fill, OrderRefused, PreparedOrder, Rejection, VenueUnavailable,
     average_price, limit_price, taker_fee,

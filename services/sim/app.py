@@ -5,7 +5,6 @@ Services are path prefixes on one port: /clob, /gamma, /binance, /coingecko, /si
 
 from __future__ import annotations
 
-import json
 import logging
 
 from services.sim.binance import BinanceApi
