@@ -243,11 +243,7 @@ def service_main(service: str, config_cls: type[RuntimeConfig],
     try:
         target = build(cfg, bus, stop)
         settle_memory()
-        if callable(target) and not hasattr(target, "handle"):
-            code = target()
-        else:
-            ServiceLoop(target, bus, cfg, stop=stop).run()
-            code = 0
+        code = run_target(target, bus, cfg, stop)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
@@ -256,6 +252,18 @@ def service_main(service: str, config_cls: type[RuntimeConfig],
         return 1
     log.info("stopped")
     return code
+
+
+def run_target(target: Any, bus: Bus, cfg: RuntimeConfig, stop: StopFlag) -> int:
+    """Run a producer loop, or a handler until stopped; after a warm stop a handler with
+    ``close()`` releases what it holds (the feed publishes the candles still queued)."""
+    if callable(target) and not hasattr(target, "handle"):
+        return target()
+    ServiceLoop(target, bus, cfg, stop=stop).run()
+    close = getattr(target, "close", None)
+    if close is not None:
+        close()
+    return 0
 
 
 def settle_memory() -> None:

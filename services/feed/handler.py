@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from services.feed.assemble import FeedAssembler
 from shared import messages as m, streams
 from shared.bus import Out
@@ -11,8 +13,13 @@ class FeedHandler:
     name = streams.GROUP_FEED
     streams = (streams.CLOCK,)
 
-    def __init__(self, assembler: FeedAssembler):
+    def __init__(self, assembler: FeedAssembler, on_close: Callable[[], None] = lambda: None):
         self.assembler = assembler
+        self._on_close = on_close
+
+    def close(self) -> None:
+        """After the loop stopped: the sockets, the poller and the queued candles."""
+        self._on_close()
 
     def handle(self, stream: str, msg: m.Msg) -> list[Out]:
         match msg:

@@ -17,7 +17,12 @@ def build(cfg: RuntimeConfig, bus, stop):
     candles.start()
     feed = build_feed(feed_cfg, now=clock.now, on_new_bar=candles)
     feed.start()  # WebSocket threads and the REST poller run beside the message loop
-    return FeedHandler(feed.assembler)
+
+    def close() -> None:
+        feed.stop()     # no new bars after this
+        candles.stop()  # publish the bars still queued
+
+    return FeedHandler(feed.assembler, on_close=close)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,3 +55,41 @@ def test_a_slow_redis_never_holds_up_the_thread_that_found_the_bar(fake_redis):
     bus.release.set()
     candles.stop()
     assert len(published(fake_redis)) == 3
+
+
+class _Stops:
+    """A handler that records its close(); the stop flag is set before the loop starts."""
+
+    name = "closing"
+    streams = (streams.CANDLES,)
+
+    def __init__(self):
+        self.closed = 0
+
+    def handle(self, stream, msg):
+        return []
+
+    def close(self):
+        self.closed += 1
+
+
+def test_after_a_warm_stop_the_runtime_closes_the_handler(fake_redis):
+    from shared.runtime import RuntimeConfig, StopFlag, run_target
+
+    handler, stop = _Stops(), StopFlag()
+    stop.set()
+    assert run_target(handler, Bus(fake_redis), RuntimeConfig(block_ms=10), stop) == 0
+    assert handler.closed == 1
+
+
+def test_closing_the_feed_handler_publishes_the_candles_still_queued(fake_redis):
+    from services.feed.handler import FeedHandler
+
+    bus = SlowBus(fake_redis)
+    candles = CandleStream(bus, ManualClock(T0_MS / 1000), "BTCUSDT")
+    candles.start()
+    for i in range(4):
+        candles(stubs.bar(T0_MS + i * 60_000), "ws")
+    bus.release.set()
+    FeedHandler(assembler=None, on_close=candles.stop).close()
+    assert len(published(fake_redis)) == 4
