@@ -1,9 +1,13 @@
 """The Binance WebSocket server (``websockets`` asyncio server in its own thread).
 
 Pings go out every 20 s (as Binance does) and incoming pings are answered by the
-library. In ``max`` mode a connection wakes when the clock is advanced; at speed X it
-polls every 50 ms of wall time. A ``ws=drop`` fault aborts the TCP connection with no
-close frame, the way a network drop looks to the client.
+library. In ``max`` mode a connection wakes when the clock is advanced, and the advance
+returns only once every connection has sent what is due at the new time (bounded by
+``FLUSH_WAIT_S``): live, the pushes are never more than a moment old when a window
+opens, so the lockstep clock's next tick must not overtake them either (it used to on
+about a quarter of the ticks, and the feed then fell back to REST depth and CoinGecko).
+At speed X a connection polls every 50 ms of wall time. A ``ws=drop`` fault aborts the
+TCP connection with no close frame, the way a network drop looks to the client.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from services.sim.ws_streams import StreamSession, control_reply, parse_stream_p
 log = logging.getLogger("polybot.sim.ws")
 PING_INTERVAL_S, PING_TIMEOUT_S = 20, 60
 SPEED_POLL_S, MAX_MODE_POLL_S = 0.05, 0.5
+FLUSH_WAIT_S = 0.25  # an advance waits at most this long for a connection's pushes
 
 
 class BinanceWsServer:
@@ -36,6 +41,8 @@ class BinanceWsServer:
         self._wakers: set[asyncio.Event] = set()
         self._connection_ids = itertools.count(1)
         self._error: BaseException | None = None
+        self._sent_through: dict[int, int] = {}  # connection id -> feed time pushed through
+        self._flushed = threading.Condition()
 
     def start(self) -> int:
         self._thread.start()
@@ -72,8 +79,25 @@ class BinanceWsServer:
 
     def _on_clock_advance(self, now_ms: int) -> None:
         loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake_all)
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._wake_all)
+        if self._venue.clock.speed_label == "max":
+            self._wait_until_sent(self._venue.feed_time())
+
+    def _wait_until_sent(self, view_ms: int) -> None:
+        """Block the advancing caller until every connection has pushed through ``view_ms``."""
+        with self._flushed:
+            self._flushed.wait_for(lambda: all(t >= view_ms for t in self._sent_through.values()),
+                                   FLUSH_WAIT_S)
+
+    def _mark_sent(self, connection_id: int, view_ms: int | None) -> None:
+        with self._flushed:
+            if view_ms is None:
+                self._sent_through.pop(connection_id, None)
+            else:
+                self._sent_through[connection_id] = view_ms
+            self._flushed.notify_all()
 
     def _wake_all(self) -> None:
         for event in self._wakers:
@@ -93,6 +117,7 @@ class BinanceWsServer:
         finally:
             reader.cancel()
             self._wakers.discard(wake)
+            self._mark_sent(connection_id, None)  # an advance no longer waits for it
 
     async def _push_loop(self, connection: ServerConnection, session: StreamSession,
                          connection_id: int, wake: asyncio.Event, reader: asyncio.Task) -> None:
@@ -100,7 +125,8 @@ class BinanceWsServer:
         poll_s = MAX_MODE_POLL_S if self._venue.clock.speed_label == "max" else SPEED_POLL_S
         while not reader.done():  # the reader ends when the connection closes
             wake.clear()  # before collecting, so an advance during the sends is not missed
-            for message in session.collect(self._venue.feed_time()):
+            view_ms = self._venue.feed_time()
+            for message in session.collect(view_ms):
                 await connection.send(message)
                 sent += 1
                 if self._venue.faults().ws_drop(connection_id, sent):
@@ -108,6 +134,7 @@ class BinanceWsServer:
                              connection_id, sent)
                     connection.transport.abort()
                     return
+            self._mark_sent(connection_id, view_ms)
             try:
                 await asyncio.wait_for(wake.wait(), poll_s)
             except asyncio.TimeoutError:

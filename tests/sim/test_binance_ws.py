@@ -59,3 +59,27 @@ def test_rest_depth(sim):
     check_depth(sim.get_json("binance_rest", "/api/v3/depth", symbol="BTCUSDT", limit=10), 10)
     assert len(sim.get_json("binance_rest", "/api/v3/depth", symbol="BTCUSDT")["bids"]) == 100
     assert sim.get("binance_rest", "/api/v3/depth", symbol="ETHUSDT").json()["code"] == -1121
+
+
+def test_in_max_mode_an_advance_returns_once_the_pushes_for_the_new_time_are_sent(sim, monkeypatch):
+    """The lockstep clock ticks right after its advance returns; the pushes of the new
+    time must already be on the wire then, or the feed sees a stale price and falls back
+    to REST and CoinGecko.  A push loop slowed down by 100 ms shows the difference."""
+    import time
+
+    from services.sim import ws_streams
+
+    url = sim.urls["binance_ws"] + "/ws/btcusdt@kline_1m"
+    with connect(url, open_timeout=5) as ws:
+        recv_json(ws)  # the open candle's first push
+        collect = ws_streams.StreamSession.collect
+
+        def slow_collect(self, view_ms):
+            time.sleep(0.1)
+            return collect(self, view_ms)
+
+        monkeypatch.setattr(ws_streams.StreamSession, "collect", slow_collect)
+        sim.advance_to(START_MS + 5 * 60_000)
+        first = json.loads(ws.recv(timeout=0.05))  # already sent: no wait for the slow loop
+        closing = [m for m in [first, *(recv_json(ws) for _ in range(5))] if m["k"]["x"]]
+        assert [m["k"]["t"] for m in closing] == [START_MS + i * 60_000 for i in range(5)]
