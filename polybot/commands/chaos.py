@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
 
     work_dir = Path(args.work_dir or tempfile.mkdtemp(prefix="polybot-chaos-"))
     intervals = args.intervals or max(12, args.kills)
-    opts = ChaosOptions(work_dir=work_dir, kills=args.kills, data=args.data, start=args.start,
+    # The simulator runs in another directory: a relative CSV path is resolved here.
+    data = args.data if args.data == "synthetic" else str(Path(args.data).resolve())
+    opts = ChaosOptions(work_dir=work_dir, kills=args.kills, data=data, start=args.start,
                         intervals=intervals, seed=args.seed, sim_seed=args.sim_seed, timeout_s=args.timeout,
                         service_env=dict(args.env))
     print(f"polybot chaos: {args.kills} kills over {intervals} intervals (seed {args.seed}); "
