@@ -22,7 +22,7 @@ from shared.bus import Bus, fields
 from shared.runtime import ServiceLoop
 from services.executor.brokers import FOK_KILLED
 from services.executor.handler import ExecutorHandler, RetryPolicy
-from services.executor.main import build, make_broker, reconcile
+from services.executor.main import build, make_broker
 from services.executor.records import OrderRecords
 from tests.executor.sim_helpers import Sim
 

@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 
 from shared import log as jsonlog
-from shared.config import Config, ConfigError, load, read_environment, require
+from shared.config import ConfigError, load, read_environment, require
 from shared.runtime import RuntimeConfig
 
 CANARY = "canary-SECRET-7f3a9c"

@@ -11,7 +11,6 @@ import sys
 import time
 
 import pytest
-import redis
 
 from services.sim.config import SimConfig
 from services.sim.server import SimServer
