@@ -1,4 +1,4 @@
-"""One small JSON-over-HTTP client: a session per upstream, bounded retries, deadlines.
+"""One small JSON-over-HTTP client: a connection pool per upstream, bounded retries, deadlines.
 
 Rules it enforces so callers do not have to:
 
@@ -18,18 +18,27 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import json
 import logging
+import os
 import random
 import time
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
-import requests
+import urllib3
+from urllib3.exceptions import (
+    DecodeError, HTTPError as Urllib3Error, NewConnectionError, ProtocolError, ProxyError, SSLError,
+    TimeoutError as Urllib3Timeout,
+)
 
 log = logging.getLogger("polybot.http")
 
 MAX_ATTEMPTS = 3
 EXCERPT_CHARS = 200
+POOL_SIZE = 10  # connections kept per host: the feed's parts call one upstream concurrently
+USER_AGENT = "polybot"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
@@ -95,7 +104,14 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 class HttpClient:
-    """GET JSON from one base URL.  Thread-safe enough for concurrent GETs (urllib3 pools)."""
+    """GET JSON from one base URL.  Thread-safe: urllib3's pool hands each concurrent
+    call its own keep-alive connection.
+
+    urllib3 directly, not requests on top of it: requests' sessions, cookies, hooks and
+    adapters cost about 1 ms of CPU per call on this machine's loopback (a POST of 0.58
+    against 1.64 ms), and the feed makes one such call on every tick's critical path.
+    Nothing here needs them: these are JSON APIs without cookies or redirects.
+    """
 
     def __init__(
         self,
@@ -113,7 +129,6 @@ class HttpClient:
         max_retry_after_s: float = 5.0,
         verify: bool = True,
         headers: dict[str, str] | None = None,
-        session: requests.Session | None = None,
     ):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -132,26 +147,13 @@ class HttpClient:
         self._backoff = (backoff_base_s, backoff_max_s)
         self._max_retry_after_s = max_retry_after_s
         self._verify = verify
-        self._proxies: dict[str, str] | None = None
-        if session is None:
-            session = requests.Session()
-            self._freeze_environment(session)
-        self._session = session
-        self._session.headers.update(headers or {})
+        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
+                         "Accept-Encoding": "gzip, deflate", **(headers or {})}
+        self._pool = _pool_for(parts.scheme, parts.hostname, verify)
         self._blocked_until = 0.0
 
-    def _freeze_environment(self, session: requests.Session) -> None:
-        """Read the proxy, CA-bundle and netrc environment once: requests re-reads it on
-        every call (~0.15 ms of CPU), and it does not change while a service runs."""
-        env = session.merge_environment_settings(self.base_url, {}, None, self._verify, None)
-        self._proxies, self._verify = env["proxies"], env["verify"]
-        auth = requests.utils.get_netrc_auth(self.base_url)
-        if auth:
-            session.auth = auth
-        session.trust_env = False
-
     def close(self) -> None:
-        self._session.close()
+        self._pool.clear()
 
     def get_json(self, path: str, params: dict[str, Any] | None = None, *,
                  deadline: float | None = None) -> Any:
@@ -179,27 +181,38 @@ class HttpClient:
     def _attempt(self, method: str, path: str, params: dict | None, body: Any, deadline: float | None,
                  what: str, attempt: int) -> Any:
         timeout = self._timeout_until(deadline, what, attempt)
+        url = self.base_url + path
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        if query:
+            url += "?" + urlencode(query, doseq=True)
+        headers, payload = self._headers, None
+        if body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+            payload = json.dumps(body, allow_nan=False).encode()
         try:
-            resp = self._session.request(method, self.base_url + path, params=params, json=body,
-                                         timeout=timeout, verify=self._verify, proxies=self._proxies)
-        except requests.Timeout:
-            raise HttpTimeout(f"{what}: timeout", attempts=attempt) from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError) as exc:
+            # retries=False: one try per attempt (the loop above retries), and a
+            # redirect comes back as its 3xx, a permanent error, never followed.
+            resp = self._pool.request(method, url, body=payload, headers=headers, retries=False,
+                                      timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]))
+        except NewConnectionError as exc:  # before TimeoutError: urllib3 derives it from that
             raise TransientHttpError(f"{what}: {type(exc).__name__}", attempts=attempt) from None
-        except requests.RequestException as exc:
+        except Urllib3Timeout:
+            raise HttpTimeout(f"{what}: timeout", attempts=attempt) from None
+        except (ProtocolError, SSLError, ProxyError, DecodeError) as exc:
+            raise TransientHttpError(f"{what}: {type(exc).__name__}", attempts=attempt) from None
+        except Urllib3Error as exc:
             raise PermanentHttpError(f"{what}: {type(exc).__name__}", attempts=attempt) from None
         return self._decode(resp, what, attempt)
 
-    def _decode(self, resp: requests.Response, what: str, attempt: int) -> Any:
-        status = resp.status_code
+    def _decode(self, resp: urllib3.BaseHTTPResponse, what: str, attempt: int) -> Any:
+        status, data = resp.status, resp.data
         if 200 <= status < 300:
             try:
-                return resp.json()
-            except ValueError:
+                return json.loads(data)
+            except ValueError:  # also a body that is not UTF-8
                 raise PermanentHttpError(f"{what}: body is not JSON", status,
-                                         excerpt(resp.text), attempt) from None
-        body = excerpt(resp.text)
+                                         _text_excerpt(data), attempt) from None
+        body = _text_excerpt(data)
         if status in (429, 418):
             err = TransientHttpError(f"{what}: HTTP {status}", status, body, attempt)
             err.retry_after = parse_retry_after(resp.headers.get("Retry-After"), self._now())
@@ -242,3 +255,37 @@ class HttpClient:
                                      429, attempts=attempt)
             err.retry_after = left
             raise err
+
+
+def _text_excerpt(data: bytes) -> str:
+    return excerpt(data.decode("utf-8", "replace"))
+
+
+def _pool_for(scheme: str, host: str, verify: bool) -> urllib3.PoolManager:
+    """A connection pool with the environment's proxy and CA bundle, read once.
+
+    The proxy comes from ``HTTP(S)_PROXY``/``NO_PROXY``; the CA bundle from
+    ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` (as requests reads them), else certifi's.
+    An empty variable does not switch verification off: only ``verify=False`` does, and
+    only for loopback hosts (checked by the caller).
+    """
+    if verify:
+        tls: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED", "ca_certs": _ca_bundle()}
+    else:
+        tls = {"cert_reqs": "CERT_NONE"}
+    # The simulator on loopback is never reached through a proxy.
+    proxy = None if is_loopback(host) or proxy_bypass(host) else getproxies().get(scheme)
+    if proxy:
+        return urllib3.ProxyManager(proxy, num_pools=2, maxsize=POOL_SIZE, **tls)
+    return urllib3.PoolManager(num_pools=2, maxsize=POOL_SIZE, **tls)
+
+
+def _ca_bundle() -> str | None:
+    configured = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if configured:
+        return configured
+    try:
+        import certifi
+    except ImportError:  # urllib3 then uses the system's store
+        return None
+    return certifi.where()

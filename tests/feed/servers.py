@@ -38,6 +38,7 @@ class HttpServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        self.targets: list[str] = []  # request-targets as sent: a proxy gets absolute URLs
         self._lock = threading.Lock()
         server = self
 
@@ -47,6 +48,7 @@ class HttpServer:
                 self.do_GET(body=json.loads(raw) if raw else None)
 
             def do_GET(self, body: Any = None) -> None:  # noqa: N802 - http.server naming
+                server.targets.append(self.path)
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
                 if body is not None:

@@ -97,12 +97,43 @@ def test_get_json_when_backoff_would_pass_deadline_stops_early(http_server, cloc
     assert http_server.count("/x") == 1
 
 
-def test_get_json_when_connection_refused_is_transient(clock):
+def test_get_json_when_connection_refused_is_transient_not_a_timeout(clock):
     http = HttpClient("http://127.0.0.1:9", name="t", now=clock.now, sleep=clock.sleep,
                       connect_timeout_s=0.5, read_timeout_s=0.5)
-    with pytest.raises(TransientHttpError):
+    with pytest.raises(TransientHttpError) as info:
         http.get_json("/x")
+    assert not isinstance(info.value, HttpTimeout) and "NewConnectionError" in str(info.value)
     assert len(clock.sleeps) == 2
+
+
+def test_post_json_sends_the_body_as_json_and_params_drop_none(http_server, clock):
+    http_server.routes["/books"] = lambda query: Reply(200, {"got": query["body"][0]})
+    http_server.routes["/x"] = Reply(200, [])
+    http = client(http_server, clock)
+    assert http.post_json("/books", [{"token_id": "1"}]) == {"got": [{"token_id": "1"}]}
+    http.get_json("/x", {"symbol": "BTCUSDT", "startTime": None})
+    assert http_server.requests[-1] == ("/x", {"symbol": ["BTCUSDT"]})
+
+
+def test_a_redirect_is_a_permanent_error_and_not_followed(http_server, clock):
+    http_server.routes["/old"] = Reply(302, {}, headers={"Location": "/new"})
+    http_server.routes["/new"] = Reply(200, {"moved": True})
+    with pytest.raises(PermanentHttpError, match="HTTP 302"):
+        client(http_server, clock).get_json("/old")
+    assert http_server.count("/new") == 0
+
+
+def test_proxy_from_the_environment_carries_real_hosts_but_never_loopback(http_server, monkeypatch):
+    http_server.routes["/api/v3/ping"] = Reply(200, {"via": "proxy"})
+    monkeypatch.setenv("HTTP_PROXY", http_server.url)  # our test server plays the proxy
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    remote = HttpClient("http://api.binance.example", name="b", now=time.time, max_attempts=1)
+    assert remote.get_json("/api/v3/ping") == {"via": "proxy"}
+    assert http_server.targets == ["http://api.binance.example/api/v3/ping"]  # absolute form
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # a dead proxy: loopback ignores it
+    http_server.routes["/x"] = Reply(200, {"direct": True})
+    assert client(http_server).get_json("/x") == {"direct": True}
 
 
 def test_get_json_when_body_not_json_is_permanent(http_server, clock):
