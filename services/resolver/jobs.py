@@ -12,11 +12,10 @@ import logging
 import math
 from dataclasses import dataclass
 
-import requests
-
 from shared import messages as m, streams
 from shared.bus import Bus
 from shared.clock import Clock
+from shared.http import HttpClient, HttpError
 from shared.jobs import enqueue_resolution
 
 log = logging.getLogger("polybot.resolver")
@@ -28,10 +27,8 @@ class NotResolvedYet(Exception):
 @dataclass
 class Context:
     bus: Bus
-    gamma_url: str
-    session: requests.Session
+    gamma: HttpClient  # one try per poll (max_attempts=1): the job schedules the next poll
     clock: Clock
-    timeout: float = 5.0
 
 
 CONTEXT: Context | None = None  # set once by the worker's main before it starts
@@ -44,7 +41,7 @@ def poll_resolution(run_id: str, interval: int, slug: str, attempt: int = 1, max
     try:
         market = fetch_market(ctx, slug)
         winner = resolved_outcome(market)
-    except (NotResolvedYet, requests.RequestException) as exc:
+    except (NotResolvedYet, HttpError) as exc:  # unreachable, 5xx, 4xx, not JSON: poll again
         log.info("not resolved yet", extra={"data": {"slug": slug, "attempt": attempt, "why": str(exc)[:200]}})
         winner = False
     except ValueError as exc:  # a malformed answer: a failed job would end this window's polling
@@ -66,12 +63,12 @@ def poll_resolution(run_id: str, interval: int, slug: str, attempt: int = 1, max
 
 
 def fetch_market(ctx: Context, slug: str) -> dict:
-    url = f"{ctx.gamma_url.rstrip('/')}/markets/slug/{slug}"
-    response = ctx.session.get(url, timeout=ctx.timeout)
-    if response.status_code == 404:
-        raise NotResolvedYet(f"{slug} not visible")
-    response.raise_for_status()
-    market = response.json()
+    try:
+        market = ctx.gamma.get_json(f"/markets/slug/{slug}")
+    except HttpError as exc:
+        if exc.status == 404:
+            raise NotResolvedYet(f"{slug} not visible") from None
+        raise
     if not isinstance(market, dict):
         raise ValueError(f"gamma returned {type(market).__name__} for {slug}, expected an object")
     return market

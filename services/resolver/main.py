@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import requests
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
 
@@ -12,6 +11,7 @@ from services.resolver.recovery import recover_from_predecessor
 from services.resolver.scheduler import ThreadScheduler
 from shared import streams
 from shared.health import Heartbeat
+from shared.http import HttpClient
 from shared.runtime import service_main
 
 
@@ -66,8 +66,10 @@ class HeartbeatWorker(SimpleWorker):
 
 
 def build(cfg: ResolverConfig, bus, stop):
-    jobs.CONTEXT = jobs.Context(bus=bus, gamma_url=cfg.gamma_url, session=requests.Session(),
-                                clock=cfg.make_clock(), timeout=cfg.http_timeout_s)
+    clock = cfg.make_clock()
+    gamma = HttpClient(cfg.gamma_url, name="gamma", now=clock.now, max_attempts=1,
+                       connect_timeout_s=cfg.http_timeout_s, read_timeout_s=cfg.http_timeout_s)
+    jobs.CONTEXT = jobs.Context(bus=bus, gamma=gamma, clock=clock)
 
     def work() -> int:
         # SimpleWorker: no fork per job; jobs are short HTTP polls.  rq installs its own
