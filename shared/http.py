@@ -149,7 +149,7 @@ class HttpClient:
         self._verify = verify
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
                          "Accept-Encoding": "gzip, deflate", **(headers or {})}
-        self._pool = _pool_for(parts.scheme, parts.hostname, verify)
+        self._pool = connection_pool(base_url, verify=verify)
         self._blocked_until = 0.0
 
     def close(self) -> None:
@@ -261,8 +261,9 @@ def _text_excerpt(data: bytes) -> str:
     return excerpt(data.decode("utf-8", "replace"))
 
 
-def _pool_for(scheme: str, host: str, verify: bool) -> urllib3.PoolManager:
-    """A connection pool with the environment's proxy and CA bundle, read once.
+def connection_pool(url: str, *, verify: bool = True, maxsize: int = POOL_SIZE) -> urllib3.PoolManager:
+    """A keep-alive pool for ``url``'s host with the environment's proxy and CA bundle,
+    read once.
 
     The proxy comes from ``HTTP(S)_PROXY``/``NO_PROXY``; the CA bundle from
     ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` (as requests reads them), else certifi's.
@@ -274,10 +275,12 @@ def _pool_for(scheme: str, host: str, verify: bool) -> urllib3.PoolManager:
     else:
         tls = {"cert_reqs": "CERT_NONE"}
     # The simulator on loopback is never reached through a proxy.
-    proxy = None if is_loopback(host) or proxy_bypass(host) else getproxies().get(scheme)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    proxy = None if is_loopback(host) or proxy_bypass(host) else getproxies().get(parts.scheme)
     if proxy:
-        return urllib3.ProxyManager(proxy, num_pools=2, maxsize=POOL_SIZE, **tls)
-    return urllib3.PoolManager(num_pools=2, maxsize=POOL_SIZE, **tls)
+        return urllib3.ProxyManager(proxy, num_pools=2, maxsize=maxsize, **tls)
+    return urllib3.PoolManager(num_pools=2, maxsize=maxsize, **tls)
 
 
 def _ca_bundle() -> str | None:

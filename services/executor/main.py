@@ -47,20 +47,20 @@ def reconcile(handler: ExecutorHandler, bus: Bus) -> int:
     return len(events)
 
 
-def make_broker(cfg: ExecutorConfig, stop: StopFlag | None = None, *, transport=None) -> Broker:
+def make_broker(cfg: ExecutorConfig, stop: StopFlag | None = None, *, pool=None) -> Broker:
     """The one place that decides paper vs. CLOB (config.py has the table)."""
     if not cfg.live:
         _warn_if_keys_configured(cfg)
         if cfg.venue == "polymarket":
             return PaperBroker()
         client = VenueClient(cfg.venue_url, cfg.chain_id, SIM_DEV_KEY, timeout_s=cfg.http_timeout_s,
-                             signature_type=0, transport=transport)
+                             signature_type=0, pool=pool)
         creds = None
     else:
         log.warning("LIVE TRADING: orders go to Polymarket with real money",
                     extra={"data": {"clob_url": cfg.venue_url, "funder": cfg.funder}})
         client = VenueClient(cfg.venue_url, cfg.chain_id, cfg.private_key, timeout_s=cfg.http_timeout_s,
-                             signature_type=cfg.signature_type, funder=cfg.funder, transport=transport)
+                             signature_type=cfg.signature_type, funder=cfg.funder, pool=pool)
         creds = (ApiCreds(api_key=cfg.clob_api_key, api_secret=cfg.clob_api_secret,
                           api_passphrase=cfg.clob_api_passphrase) if cfg.clob_api_key else None)
     broker = ClobBroker(client, chain_id=cfg.chain_id, delayed_poll_s=cfg.delayed_poll_s)

@@ -6,20 +6,28 @@ We need three things it cannot give: our timeout, ``Retry-After`` on 425/429, an
 whether a failed request can have reached the venue (a refused connection cannot; a
 read timeout can).  ``_get``/``_post``/``_delete`` are the SDK's own seams for the
 transport, so overriding them leaves signing, headers and bodies untouched.
+
+The transport is a urllib3 pool (``shared.http.connection_pool``: proxy and CA bundle
+from the environment), not httpx: about 0.7 ms less CPU per request here, and the
+order's POST is on the tick-to-order path.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+import urllib3
 from py_clob_client_v2 import ClobClient
 from py_clob_client_v2.exceptions import PolyApiException
+from urllib3.exceptions import ConnectTimeoutError, HTTPError as Urllib3Error, ReadTimeoutError
 
-from shared.http import excerpt, parse_retry_after
+from shared.http import connection_pool, excerpt, parse_retry_after
 
 USER_AGENT = "polybot-executor"
+POOL_SIZE = 2  # the executor's loop and its reconciliation; one request at a time each
 
 
 class VenueHttpError(PolyApiException):
@@ -45,29 +53,30 @@ class VenueHttpError(PolyApiException):
     __repr__ = __str__
 
 
-def error_text(resp: httpx.Response) -> str:
+def error_text(status: int, body: bytes) -> str:
     """The venue's ``{"error": "..."}`` text, else a short excerpt of the body."""
     try:
-        body = resp.json()
-    except ValueError:
-        return excerpt(resp.text) or f"HTTP {resp.status_code}"
-    if isinstance(body, dict) and body.get("error"):
-        return str(body["error"])
-    return excerpt(str(body))
+        parsed = json.loads(body)
+    except ValueError:  # also a body that is not UTF-8
+        return excerpt(body.decode("utf-8", "replace")) or f"HTTP {status}"
+    if isinstance(parsed, dict) and parsed.get("error"):
+        return str(parsed["error"])
+    return excerpt(str(parsed))
 
 
 class VenueClient(ClobClient):
-    """ClobClient whose requests go through ``http`` (timeout and transport injectable)."""
+    """ClobClient whose requests go through ``http`` (a urllib3 pool; tests pass a fake)."""
 
     def __init__(self, host: str, chain_id: int, key: str, *, timeout_s: float,
                  signature_type: int | None = None, funder: str | None = None,
-                 transport: httpx.BaseTransport | None = None):
+                 pool: urllib3.PoolManager | None = None):
         super().__init__(host=host, chain_id=chain_id, key=key, signature_type=signature_type,
                          funder=funder)
-        self.http = httpx.Client(timeout=timeout_s, http2=transport is None, transport=transport)
+        self.http = pool if pool is not None else connection_pool(host, maxsize=POOL_SIZE)
+        self.timeout = urllib3.Timeout(connect=timeout_s, read=timeout_s)
 
     def close(self) -> None:
-        self.http.close()
+        self.http.clear()
 
     def _get(self, endpoint: str, headers=None, params: dict | None = None):
         return self._request("GET", endpoint, headers, None, params)
@@ -86,25 +95,47 @@ class VenueClient(ClobClient):
     def _request(self, method: str, url: str, headers: dict | None, data: Any, params: dict | None):
         headers = {**(headers or {}), "User-Agent": USER_AGENT, "Accept": "*/*",
                    "Content-Type": "application/json"}
-        body = data.encode() if isinstance(data, str) else None
+        if params:
+            url += "?" + urlencode({key: _query_value(value) for key, value in params.items()})
         try:
-            resp = self.http.request(method, url, headers=headers, content=body,
-                                     json=None if isinstance(data, str) else data, params=params)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # retries=False: one request per call; the executor decides about retries,
+            # after looking the order up (a retried POST could be a second order).
+            resp = self.http.request(method, url, body=_body(data), headers=headers,
+                                     timeout=self.timeout, retries=False)
+        except ConnectTimeoutError as exc:  # also NewConnectionError (refused): never arrived
             raise VenueHttpError(None, f"{method} {_path(url)}: {type(exc).__name__}",
                                  reached_venue=False) from None
-        except httpx.TimeoutException as exc:
+        except ReadTimeoutError as exc:
             raise VenueHttpError(None, f"{method} {_path(url)}: timeout ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
+        except Urllib3Error as exc:
             raise VenueHttpError(None, f"{method} {_path(url)}: {type(exc).__name__}") from None
-        if resp.status_code != 200:
+        if resp.status != 200:
             retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
-            raise VenueHttpError(resp.status_code, error_text(resp), retry_after_s=retry_after)
+            raise VenueHttpError(resp.status, error_text(resp.status, resp.data), retry_after_s=retry_after)
         try:
-            return resp.json()
+            return json.loads(resp.data)
         except ValueError:
-            return resp.text
+            return resp.data.decode("utf-8", "replace")
+
+
+def _body(data: Any) -> bytes | None:
+    """The SDK passes signed bodies already serialized (the L2 HMAC covers that exact
+    string); anything else is encoded the way httpx's ``json=`` did."""
+    if data is None:
+        return None
+    if isinstance(data, str):
+        return data.encode()
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _query_value(value: Any) -> str:
+    # httpx's rendering of query values, which the SDK was written against.
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _path(url: str) -> str:
-    return httpx.URL(url).path
+    return urlsplit(url).path

@@ -1,11 +1,11 @@
-"""ClobBroker with the real py-clob-client-v2 (signing, L2 headers) over a fake transport."""
+"""ClobBroker with the real py-clob-client-v2 (signing, L2 headers) over a fake urllib3 pool."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-import httpx
 import pytest
+from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
 
 from shared import log as jsonlog
 from shared.config import load
@@ -26,7 +26,7 @@ SIM_ENV = {"VENUE": "sim", "CLOCK": "sim", "CLOB_URL": "http://127.0.0.1:9", "SI
 
 def broker_on(fake: FakeClob, **env) -> ClobBroker:
     cfg = load(ExecutorConfig, {**SIM_ENV, **env})
-    broker = make_broker(cfg, transport=fake.transport())
+    broker = make_broker(cfg, pool=fake.pool())
     broker.delayed_poll_s, broker.sleep = 0.5, lambda s: None
     return broker
 
@@ -118,9 +118,9 @@ def test_permanent_venue_answers_are_rejections_with_the_venue_reason(status, bo
     ((500, {"error": "order timed out"}), True, None),
     ((503, {"error": "Trading is currently disabled"}), True, None),
     ((429, {"error": "Too Many Requests", "_headers": {"Retry-After": "2"}}), True, 2.0),
-    (httpx.ReadTimeout("slow"), True, None),
-    (httpx.RemoteProtocolError("reset"), True, None),
-    (httpx.ConnectError("refused"), False, None),
+    (ReadTimeoutError(None, "/order", "slow"), True, None),
+    (ProtocolError("Connection aborted.", ConnectionResetError()), True, None),
+    (NewConnectionError(None, "Connection refused"), False, None),
 ])
 def test_transient_failures_raise_venue_unavailable_saying_whether_it_may_be_out(answer, maybe_sent, retry_after):
     fake = FakeClob()

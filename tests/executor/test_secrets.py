@@ -29,7 +29,7 @@ def live_handler(fake: FakeClob, redis_client) -> ExecutorHandler:
         "CLOB_URL": "https://clob.invalid", "PRIVATE_KEY": PRIVATE_KEY, "SIGNATURE_TYPE": "2",
         "FUNDER": "0x" + "ab" * 20, "CLOB_API_KEY": fake_clob.API_KEY, "CLOB_API_SECRET": API_SECRET,
         "CLOB_API_PASSPHRASE": PASSPHRASE})
-    broker = make_broker(cfg, transport=fake.transport())
+    broker = make_broker(cfg, pool=fake.pool())
     return ExecutorHandler(broker, OrderRecords(redis_client), ManualClock(T0 + 5), sleep=lambda s: None)
 
 
