@@ -11,8 +11,9 @@ One JSON value per order_key at ``streams.executor_order_key(order_key)`` (reada
    there and looks it up before sending again: ``create`` stores the first send's
    (attempts=1) when the order goes out at once, ``save`` every later one.
 3. ``finish`` stores the final event (filled/rejected) before the handler returns it;
-   any redelivery re-emits exactly that event.  Writes are compare-and-set (WATCH):
-   a final record is never overwritten, so the first final event is the only one.
+   any redelivery re-emits exactly that event.  Writes are compare-and-set (one Lua
+   script, one round trip): a final record is never overwritten, so the first final
+   event is the only one.
 """
 
 from __future__ import annotations
@@ -57,11 +58,26 @@ class AlreadyFinal(Exception):
 _ENCODER = msgspec.json.Encoder(decimal_format="string")
 _DECODER = msgspec.json.Decoder(OrderRecord)
 
+# Overwrite the record unless the stored one is final; a final one is returned instead.
+# Atomic in Redis, where a WATCH/GET/MULTI..EXEC took three round trips.
+_SAVE_UNLESS_FINAL = """
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local state = cjson.decode(stored)['state']
+  for i = 3, #ARGV do  -- ARGV: the record, its TTL, then the final states
+    if state == ARGV[i] then return stored end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+"""
+
 
 class OrderRecords:
     def __init__(self, client: redis.Redis, *, ttl_s: int = 30 * 86_400):
         self.redis = client
         self.ttl_s = ttl_s
+        self._save_unless_final = client.register_script(_SAVE_UNLESS_FINAL)
 
     def get(self, order_key: str) -> OrderRecord | None:
         raw = self.redis.get(streams.executor_order_key(order_key))
@@ -81,20 +97,9 @@ class OrderRecords:
         """Overwrite an in_flight record; raise AlreadyFinal if it was finished meanwhile
         (by a reconciliation or another replica): a final record is never replaced."""
         key = streams.executor_order_key(record.order_key)
-        with self.redis.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)
-                    raw = pipe.get(key)
-                    stored = _DECODER.decode(raw) if raw else None
-                    if stored is not None and stored.final:
-                        raise AlreadyFinal(stored)
-                    pipe.multi()
-                    pipe.set(key, _ENCODER.encode(record), ex=self.ttl_s)
-                    pipe.execute()
-                    return
-                except redis.WatchError:
-                    continue  # changed between WATCH and EXEC: look again
+        stored = self._save_unless_final(keys=[key], args=[_ENCODER.encode(record), self.ttl_s, *FINAL_STATES])
+        if stored:
+            raise AlreadyFinal(_DECODER.decode(stored))
 
     def finish(self, record: OrderRecord, event: OrderFilled | OrderRejected, now_ns: int) -> OrderRecord:
         final = msgspec.structs.replace(
