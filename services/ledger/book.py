@@ -17,6 +17,7 @@ import msgspec
 from services.ledger.facts import Decision, Fact, Fill, HaltReset, Prices, Rejection, Resolution, fact_key
 
 CENT = Decimal("0.01")
+_INTERVAL_FACTS = (Decision, Fill, Rejection, Prices, Resolution)
 
 
 class TradeRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -81,18 +82,22 @@ class Facts:
     Besides the facts by key it keeps what the ledger asks after every message -- the
     halt resets by interval, the last decided interval, the fills the venue has not
     confirmed -- so a message costs the same at interval 8,000 as at interval 1.
+    The facts of closed intervals (see ``is_closed``) are dropped; ``count`` keeps
+    counting every fact ever added.
     """
 
     by_key: dict[tuple, Fact] = field(default_factory=dict)
     resets: dict[int, list[HaltReset]] = field(default_factory=dict)  # by after_interval
     last_decision: int = 0  # the highest interval with a Decision
     unconfirmed: set[int] = field(default_factory=set)  # fills without the venue's Resolution
+    count: int = 0  # facts added so far, dropped ones included: the state's version
 
     def add(self, fact: Fact) -> bool:
         key = fact_key(fact)
         if key in self.by_key:
             return False
         self.by_key[key] = fact
+        self.count += 1
         if isinstance(fact, HaltReset):
             self.resets.setdefault(fact.after_interval, []).append(fact)
         elif isinstance(fact, Decision):
@@ -106,6 +111,12 @@ class Facts:
     def get(self, kind: type, interval: int):
         return self.by_key.get((kind.__name__, interval))
 
+    def drop(self, interval: int) -> None:
+        """Forget a closed interval's facts (halt resets stay: they are few)."""
+        for kind in _INTERVAL_FACTS:
+            self.by_key.pop((kind.__name__, interval), None)
+        self.unconfirmed.discard(interval)
+
     def resets_after(self, interval: int) -> list[HaltReset]:
         return self.resets.get(interval, [])
 
@@ -117,6 +128,9 @@ class Step:
     record: TradeRecord
     point: EquityPoint
     totals: Totals
+    # Settled from the recorded prices, not the venue's resolution.  Not compared: the
+    # venue confirming a provisional settlement changes nothing in the state.
+    provisional: bool = field(default=False, compare=False)
 
 
 def iso(unix_s: int) -> str:
@@ -127,6 +141,15 @@ def pending_position(facts: Facts, interval: int) -> Fill | None:
     decision = facts.get(Decision, interval)
     fill = facts.get(Fill, interval)
     return fill if decision is not None and decision.approved and fill is not None else None
+
+
+def is_closed(facts: Facts, interval: int) -> bool:
+    """True once a settled interval has every fact it can get, so its record can never
+    change: its prices, and for a traded window the venue's resolution too.  (Its
+    decision and its order's one final event came before it settled.)"""
+    if facts.get(Prices, interval) is None:
+        return False
+    return facts.get(Fill, interval) is None or facts.get(Resolution, interval) is not None
 
 
 def is_decided(facts: Facts, interval: int) -> bool:
@@ -182,7 +205,7 @@ def _skip(facts: Facts, decision: Decision, totals: Totals, floor: Decimal) -> S
 
 
 def _settle(facts, decision: Decision, fill: Fill, settlement, totals: Totals, floor: Decimal) -> Step:
-    winner, _source, _provisional = settlement
+    winner, _source, provisional = settlement
     if winner is None:  # void market: every share pays $0.50
         pnl, outcome, streak = fill.shares / 2 - fill.stake - fill.fee, "VOID", totals.streak
     elif winner == fill.outcome:
@@ -199,7 +222,7 @@ def _settle(facts, decision: Decision, fill: Fill, settlement, totals: Totals, f
                       halt_reason=f"max drawdown: capital {capital} <= floor {floor}")
     record = _record(facts, decision, new, outcome=outcome, pnl=pnl, skip_reason=None, fill=fill,
                      winner=winner)
-    return Step(record, _point(decision, new, outcome), new)
+    return Step(record, _point(decision, new, outcome), new, provisional)
 
 
 def _record(facts: Facts, decision: Decision, totals: Totals, *, outcome: str, pnl: Decimal,

@@ -56,6 +56,15 @@ class StateFiles:
         write_atomic(self.trades, b"".join(trade_line(r) for r in records), self.fsync)
         write_atomic(self.equity, EQUITY_HEADER.encode() + b"".join(equity_line(p) for p in points), self.fsync)
 
+    def rewrite_tail(self, kept: tuple[int, int], records: Iterable[TradeRecord],
+                     points: Iterable[EquityPoint]) -> None:
+        """Keep the first ``kept`` bytes of trades.log and equity_curve.csv (header
+        included) and rewrite what follows, atomically as ``rewrite``."""
+        write_atomic(self.trades, _head(self.trades, kept[0]) + b"".join(trade_line(r) for r in records),
+                     self.fsync)
+        write_atomic(self.equity, _head(self.equity, kept[1]) + b"".join(equity_line(p) for p in points),
+                     self.fsync)
+
     def append(self, records: list[TradeRecord], points: list[EquityPoint]) -> None:
         self._append(self.trades, b"".join(trade_line(r) for r in records))
         self._append(self.equity, b"".join(equity_line(p) for p in points))
@@ -71,3 +80,11 @@ class StateFiles:
             f.flush()
             if self.fsync:
                 os.fsync(f.fileno())
+
+
+def _head(path: Path, size: int) -> bytes:
+    with open(path, "rb") as f:
+        head = f.read(size)
+    if len(head) != size:  # only we write these files, and every start rewrites them
+        raise RuntimeError(f"{path.name} is shorter than the ledger wrote it ({len(head)} < {size} bytes)")
+    return head

@@ -55,6 +55,7 @@ class LedgerHandler:
             self._poll_if_ended(fact.interval)
         if change is None:
             return []  # a redelivery: already counted
+        self._polling = {k for k in self._polling if k > self.ledger.closed_through}  # resolved long ago
         return self.publish_state(msg, change)
 
     def publish_state(self, cause: m.Msg | None, change: Change | None = None) -> list[Out]:
@@ -73,7 +74,7 @@ class LedgerHandler:
     # -- views ---------------------------------------------------------------------
     def state_message(self, cause: m.Msg | None) -> m.LedgerState:
         t, led = self.ledger.totals, self.ledger
-        version = len(led.facts.by_key)
+        version = led.facts.count
         now = self.clock.now_ns()
         return m.LedgerState(
             **m.header(key=("ledger_state", self.run_id, version), ts_event=now, ts_init=now, cause=cause),
@@ -118,7 +119,7 @@ class LedgerHandler:
 
     def _settled(self, step, cause) -> m.PositionSettled:
         r, now = step.record, self.clock.now_ns()
-        provisional = ("Resolution", r.interval_number) not in self.ledger.facts.by_key
+        provisional = step.provisional
         return m.PositionSettled(
             **m.header(key=("settled", self.run_id, r.interval_number, r.outcome, provisional),
                        ts_event=now, ts_init=now, cause=cause),

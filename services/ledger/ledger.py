@@ -1,4 +1,11 @@
-"""The ledger: facts in, bot state out, files rewritten after every change."""
+"""The ledger: facts in, bot state out, files rewritten after every change.
+
+Memory stays bounded however long the run: once an interval is closed (``is_closed``:
+it has every fact it can ever get, so no correction can reach it) and every interval
+before it is too, its facts and its settled step are dropped.  What is kept of them is
+the running totals after the last closed interval and how many bytes of trades.log and
+equity_curve.csv they take, so a correction rewrites only the lines after those.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.ledger.book import Facts, Step, Totals, fold_interval, is_decided, pending_position
+from services.ledger.book import Facts, Step, Totals, fold_interval, is_closed, is_decided, pending_position
 from services.ledger.facts import Fact, HaltReset, fact_key
-from services.ledger.files import StateFiles
+from services.ledger.files import EQUITY_HEADER, StateFiles, equity_line, trade_line
 from services.ledger.journal import Journal
 
 log = logging.getLogger("polybot.ledger")
@@ -32,17 +39,21 @@ class Ledger:
         self.files = files
         self.journal = journal
         self.facts = Facts()
-        self.steps: list[Step] = []
+        self.steps: list[Step] = []  # the settled intervals after ``closed_through``, in order
+        self.closed_through = 0  # intervals up to here are closed and forgotten
+        self._closed_totals = Totals(capital=starting_capital, peak=starting_capital)
+        self._closed_bytes = (0, len(EQUITY_HEADER))  # of trades.log, equity_curve.csv
         self._decided = 0  # decided_through so far: facts are only added, so it never goes back
         for fact in journal.load():
             self.facts.add(fact)
         self._refold(from_interval=1)
         self.files.rewrite([s.record for s in self.steps], [s.point for s in self.steps])
+        self._close_final_intervals()
 
     # -- state --------------------------------------------------------------------
     @property
     def totals(self) -> Totals:
-        return self.steps[-1].totals if self.steps else Totals(capital=self.start, peak=self.start)
+        return self.steps[-1].totals if self.steps else self._closed_totals
 
     @property
     def settled_through(self) -> int:
@@ -62,12 +73,18 @@ class Ledger:
         return pending_position(self.facts, self.settled_through + 1)
 
     def has(self, fact: Fact) -> bool:
-        return fact_key(fact) in self.facts.by_key
+        return self._is_closed_fact(fact) or fact_key(fact) in self.facts.by_key
+
+    def step(self, interval: int) -> Step:
+        """The settled step of an interval that is not closed yet."""
+        if interval <= self.closed_through:
+            raise KeyError(f"interval {interval} is closed (through {self.closed_through})")
+        return self.steps[interval - self.closed_through - 1]
 
     # -- applying facts -------------------------------------------------------------
     def apply(self, fact: Fact) -> Change | None:
         """Record a new fact (None if it was already known) and fold what it settles."""
-        if not self.facts.add(fact):
+        if self._is_closed_fact(fact) or not self.facts.add(fact):
             return None
         self.journal.append(fact)
         was_halted = self.totals.halted
@@ -78,7 +95,13 @@ class Ledger:
         else:
             change = self._revisit(interval)
         change.halted_now = self.totals.halted and not was_halted
+        self._close_final_intervals()
         return change
+
+    def _is_closed_fact(self, fact: Fact) -> bool:
+        # A closed interval had every fact it can get: one about it is a redelivery.
+        interval = getattr(fact, "interval", None)
+        return interval is not None and interval <= self.closed_through
 
     def _fold_forward(self) -> list[Step]:
         new = []
@@ -89,19 +112,37 @@ class Ledger:
 
     def _revisit(self, interval: int) -> Change:
         """A fact about an already settled interval (a venue confirmation, late prices)."""
-        before = self.steps[interval - 2].totals if interval >= 2 else Totals(capital=self.start, peak=self.start)
+        before = self.step(interval - 1).totals if interval - 1 > self.closed_through else self._closed_totals
         again = fold_interval(self.facts, before, self.floor)
-        if again is not None and again == self.steps[interval - 1]:
+        if again is not None and again == self.step(interval):
             return Change()  # the venue agreed: nothing changes
-        old = self.steps[interval - 1].record
+        old = self.step(interval).record
         if again is None or (again.record.outcome, again.record.pnl) != (old.outcome, old.pnl):
             log.critical("settlement corrected: the venue disagrees with the provisional settlement",
                          extra={"data": {"interval": interval, "was": old.outcome,
                                          "now": again.record.outcome if again else None}})
         self._refold(from_interval=interval)
-        self.files.rewrite([s.record for s in self.steps], [s.point for s in self.steps])
-        return Change(settled=self.steps[interval - 1:], corrected=True)
+        self.files.rewrite_tail(self._closed_bytes, [s.record for s in self.steps], [s.point for s in self.steps])
+        return Change(settled=self.steps[interval - self.closed_through - 1:], corrected=True)
 
     def _refold(self, from_interval: int) -> None:
-        del self.steps[from_interval - 1:]
+        del self.steps[from_interval - self.closed_through - 1:]
         self._fold_forward()
+
+    def _close_final_intervals(self) -> None:
+        """Forget the oldest settled intervals while they are closed."""
+        closing = 0
+        while closing < len(self.steps) and is_closed(self.facts, self.closed_through + closing + 1):
+            closing += 1
+        if not closing:
+            return
+        trades, equity = self._closed_bytes
+        for step in self.steps[:closing]:
+            trades += len(trade_line(step.record))
+            equity += len(equity_line(step.point))
+            self.closed_through += 1
+            self.facts.drop(self.closed_through)
+        self._closed_bytes = (trades, equity)
+        self._closed_totals = self.steps[closing - 1].totals
+        self._decided = max(self._decided, self.closed_through)  # their facts are gone
+        del self.steps[:closing]
