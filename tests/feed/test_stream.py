@@ -120,6 +120,33 @@ def test_stream_reconnects_when_silent(servers, streams):
     assert wait_until(lambda: server.connections >= 2, timeout_s=3.0)
 
 
+def test_data_clock_jumps_do_not_make_a_talking_connection_silent_or_old(servers):
+    """In a lockstep replay the data clock jumps 5 minutes per window while the socket
+    keeps talking in wall time: age and silence are measured in wall time."""
+    async def handler(ws, n):
+        while True:
+            await ws.send(ws_kline_message(bar_at(WS0_MS), closed=False))
+            await asyncio.sleep(0.02)
+
+    data_clock = [float(WS0)]
+
+    def jumping_now() -> float:
+        data_clock[0] += 300.0  # every read: a window later
+        return data_clock[0]
+
+    server = servers(handler)
+    stream = BinanceStream(server.url, symbol="BTCUSDT", depth_levels=5, now=jumping_now,
+                           on_closed_bar=lambda bar: None, watchdog_every_s=0.02,
+                           silence_s=0.3, max_age_s=2.0)
+    stream.start()
+    try:
+        assert wait_until(stream.is_live)
+        time.sleep(1.0)  # 50 watchdog rounds, each seeing a data clock hours further on
+        assert server.connections == 1 and stream.is_live()
+    finally:
+        stream.stop()
+
+
 def test_stream_answers_server_pings(servers, streams):
     pongs = []
 

@@ -3,6 +3,13 @@
 Reconnects with exponential backoff and jitter; reconnects at once (no backoff) when
 asked to (server shutdown notice, connection age limit); a watchdog closes connections
 that are too old or have gone silent.  Subclasses give ``url`` and handle messages.
+
+Two clocks: ``now`` (the data clock, simulated in a replay) stamps the messages, whose
+freshness is a question about the market; ``monotonic`` (wall time) measures the
+connection's age and silence, which are questions about a socket.  Measured on the data
+clock, a lockstep replay's 5-minute jumps made a healthy connection look silent or a day
+old at moments that depended on thread timing, and the reconnects changed which price a
+window saw from one replay to the next.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import logging
 import random
 import socket
 import threading
+import time
 from typing import Callable
 
 import websocket
@@ -25,9 +33,11 @@ class ReconnectingSocket:
                  ping_timeout_s: float = 10.0, max_age_s: float = 23 * 3600.0,
                  silence_s: float = 30.0, backoff_base_s: float = 0.5,
                  backoff_max_s: float = 30.0,
-                 watchdog_every_s: float = 0.5, rng: random.Random | None = None):
+                 watchdog_every_s: float = 0.5, rng: random.Random | None = None,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.url = url
         self._now = now
+        self._monotonic = monotonic
         self._ping = (ping_interval_s, ping_timeout_s)
         self._max_age_s = max_age_s
         self._silence_s = silence_s
@@ -39,9 +49,9 @@ class ReconnectingSocket:
         self._app: websocket.WebSocketApp | None = None
         self._threads: list[threading.Thread] = []
         self._connected = False
-        self._opened_at = 0.0
-        self._last_message_at: float | None = None
-        self._handling_since: float | None = None  # receive time of the message being handled
+        self._opened_at = 0.0  # monotonic
+        self._last_message_at: float | None = None  # monotonic
+        self._handling_since: float | None = None  # data-clock receive time of the message being handled
         self._reconnect_now = False
         self._failures = 0
         self.connections = 0  # successful opens, for tests and health
@@ -51,14 +61,10 @@ class ReconnectingSocket:
     def connected(self) -> bool:
         return self._connected
 
-    @property
-    def last_message_at(self) -> float | None:
-        return self._last_message_at
-
     def is_live(self) -> bool:
-        """Connected and heard from within ``silence_s``."""
+        """Connected and heard from within ``silence_s`` (wall time)."""
         last = self._last_message_at
-        return self._connected and last is not None and self._now() - last <= self._silence_s
+        return self._connected and last is not None and self._monotonic() - last <= self._silence_s
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -112,13 +118,14 @@ class ReconnectingSocket:
 
     def _opened(self, app: websocket.WebSocketApp) -> None:
         self._connected = True
-        self._opened_at = self._now()
+        self._opened_at = self._monotonic()
         self.connections += 1
         log.info("%s: connected to %s", self.name, self.url.split("?")[0])
         self.on_open(app)
 
     def _message(self, app: websocket.WebSocketApp, raw: str | bytes) -> None:
-        self._last_message_at = self._handling_since = self._now()
+        self._last_message_at = self._monotonic()
+        self._handling_since = self._now()
         self._failures = 0  # a connection that delivers data resets the backoff
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         try:
@@ -145,7 +152,7 @@ class ReconnectingSocket:
         while not self._stop.wait(self._watchdog_every_s):
             if not self._connected:
                 continue
-            now = self._now()
+            now = self._monotonic()
             if now - self._opened_at >= self._max_age_s:
                 self.reconnect_now(f"connection older than {self._max_age_s:g}s")
             elif now - max(self._last_message_at or 0.0, self._opened_at) > self._silence_s:
