@@ -83,3 +83,37 @@ def test_in_max_mode_an_advance_returns_once_the_pushes_for_the_new_time_are_sen
         first = json.loads(ws.recv(timeout=0.05))  # already sent: no wait for the slow loop
         closing = [m for m in [first, *(recv_json(ws) for _ in range(5))] if m["k"]["x"]]
         assert [m["k"]["t"] for m in closing] == [START_MS + i * 60_000 for i in range(5)]
+
+
+def test_in_max_mode_an_advance_returns_once_the_client_has_handled_the_pushes(sim):
+    """Sent is not enough: a client reading slowly (like the feed on a busy core) would
+    let the lockstep tick overtake pushes that are already on its socket.  The advance
+    waits for the pong to a ping sent after them, which websocket-client answers in its
+    reading thread after handling every message before it."""
+    import threading
+    import time
+
+    import websocket
+
+    handled, opened = [], threading.Event()
+
+    def on_message(_app, text):
+        time.sleep(0.005)  # a slow handler (the 6 pushes take 30 ms of the 250 ms bound)
+        handled.append(json.loads(text))
+
+    app = websocket.WebSocketApp(sim.urls["binance_ws"] + "/ws/btcusdt@kline_1m",
+                                 on_open=lambda _app: opened.set(), on_message=on_message)
+    thread = threading.Thread(target=app.run_forever, daemon=True)
+    thread.start()
+    try:
+        assert opened.wait(5)
+        deadline = time.monotonic() + 5
+        while not handled and time.monotonic() < deadline:  # the open candle's first push
+            time.sleep(0.01)
+        sim.advance_to(START_MS + 5 * 60_000)
+        closing = [m["k"]["t"] for m in list(handled) if m["k"]["x"]]
+        assert closing == [START_MS + i * 60_000 for i in range(5)]
+        assert handled[-1]["E"] == START_MS + 5 * 60_000 and not handled[-1]["k"]["x"]
+    finally:
+        app.close()
+        thread.join(5)
