@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 
@@ -17,10 +19,18 @@ _json = msgspec.json.Encoder(decimal_format="string")
 
 def write_atomic(path: Path, data: bytes, fsync: bool = True) -> None:
     """Temp file in the same directory, fsync, rename: readers never see half a file."""
+    with staged(path, fsync) as f:
+        f.write(data)
+
+
+@contextmanager
+def staged(path: Path, fsync: bool = True) -> Iterator[BinaryIO]:
+    """A temp file in ``path``'s directory that replaces ``path`` when the block ends
+    without an error (after an fsync), and is removed when it raises."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             if fsync:
                 os.fsync(f.fileno())
@@ -52,9 +62,20 @@ class StateFiles:
     def write_state(self, state: dict) -> None:
         write_atomic(self.state, msgspec.json.format(_json.encode(state), indent=2) + b"\n", self.fsync)
 
-    def rewrite(self, records: Iterable[TradeRecord], points: Iterable[EquityPoint]) -> None:
-        write_atomic(self.trades, b"".join(trade_line(r) for r in records), self.fsync)
-        write_atomic(self.equity, EQUITY_HEADER.encode() + b"".join(equity_line(p) for p in points), self.fsync)
+    @contextmanager
+    def rewriting(self) -> Iterator[Callable[[Iterable[TradeRecord], Iterable[EquityPoint]], None]]:
+        """trades.log and equity_curve.csv written anew, in pieces, by the function this
+        yields; each replaces the old file atomically when the block ends without an error."""
+        with ExitStack() as stack:
+            trades = stack.enter_context(staged(self.trades, self.fsync))
+            equity = stack.enter_context(staged(self.equity, self.fsync))
+            equity.write(EQUITY_HEADER.encode())
+
+            def write(records: Iterable[TradeRecord], points: Iterable[EquityPoint]) -> None:
+                trades.write(b"".join(trade_line(r) for r in records))
+                equity.write(b"".join(equity_line(p) for p in points))
+
+            yield write
 
     def rewrite_tail(self, kept: tuple[int, int], records: Iterable[TradeRecord],
                      points: Iterable[EquityPoint]) -> None:

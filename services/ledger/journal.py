@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -27,17 +28,18 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(path, "ab")
 
-    def load(self) -> list[Fact]:
-        facts = []
+    def load(self) -> Iterator[Fact]:
+        """The facts in the order they were appended, read as they are needed."""
         with open(self.path, "rb") as f:
             for number, line in enumerate(f, 1):
                 try:
-                    facts.append(_decoder.decode(line))
+                    fact = _decoder.decode(line)
                 except msgspec.DecodeError:
                     # Only a torn last line (killed mid-write) can be bad: it was never
                     # acked, so its message will be redelivered.
                     log.warning("ignoring a torn journal line", extra={"data": {"line": number}})
-        return facts
+                    continue
+                yield fact
 
     def append(self, fact: Fact) -> None:
         self._file.write(_encoder.encode(fact) + b"\n")

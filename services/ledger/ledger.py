@@ -5,15 +5,22 @@ it has every fact it can ever get, so no correction can reach it) and every inte
 before it is too, its facts and its settled step are dropped.  What is kept of them is
 the running totals after the last closed interval and how many bytes of trades.log and
 equity_curve.csv they take, so a correction rewrites only the lines after those.
+
+A start reads the journal the same way, fact by fact in the order they came, and writes
+each interval's lines to the new files as it closes: a restart late in a long run needs
+no more memory than the run did.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.ledger.book import Facts, Step, Totals, fold_interval, is_closed, is_decided, pending_position
+from services.ledger.book import (
+    EquityPoint, Facts, Step, Totals, TradeRecord, fold_interval, is_closed, is_decided, pending_position,
+)
 from services.ledger.facts import Fact, HaltReset, fact_key
 from services.ledger.files import EQUITY_HEADER, StateFiles, equity_line, trade_line
 from services.ledger.journal import Journal
@@ -44,11 +51,14 @@ class Ledger:
         self._closed_totals = Totals(capital=starting_capital, peak=starting_capital)
         self._closed_bytes = (0, len(EQUITY_HEADER))  # of trades.log, equity_curve.csv
         self._decided = 0  # decided_through so far: facts are only added, so it never goes back
-        for fact in journal.load():
-            self.facts.add(fact)
-        self._refold(from_interval=1)
-        self.files.rewrite([s.record for s in self.steps], [s.point for s in self.steps])
-        self._close_final_intervals()
+        self._on_close: Callable[[list[TradeRecord], list[EquityPoint]], None] | None = None
+        with files.rewriting() as write:
+            self._on_close = write  # closed intervals' lines go straight to the new files
+            for fact in journal.load():
+                if self._add(fact):
+                    self._fold(fact)
+            write([s.record for s in self.steps], [s.point for s in self.steps])
+        self._on_close = None
 
     # -- state --------------------------------------------------------------------
     @property
@@ -73,7 +83,8 @@ class Ledger:
         return pending_position(self.facts, self.settled_through + 1)
 
     def has(self, fact: Fact) -> bool:
-        return self._is_closed_fact(fact) or fact_key(fact) in self.facts.by_key
+        interval = getattr(fact, "interval", None)
+        return (interval is not None and interval <= self.closed_through) or fact_key(fact) in self.facts.by_key
 
     def step(self, interval: int) -> Step:
         """The settled step of an interval that is not closed yet."""
@@ -84,24 +95,33 @@ class Ledger:
     # -- applying facts -------------------------------------------------------------
     def apply(self, fact: Fact) -> Change | None:
         """Record a new fact (None if it was already known) and fold what it settles."""
-        if self._is_closed_fact(fact) or not self.facts.add(fact):
+        if not self._add(fact):
             return None
         self.journal.append(fact)
         was_halted = self.totals.halted
+        change = self._fold(fact, live=True)
+        change.halted_now = self.totals.halted and not was_halted
+        return change
+
+    def _add(self, fact: Fact) -> bool:
+        # A closed interval had every fact it can get: one about it is a redelivery.
+        interval = getattr(fact, "interval", None)
+        if interval is not None and interval <= self.closed_through:
+            return False
+        return self.facts.add(fact)
+
+    def _fold(self, fact: Fact, live: bool = False) -> Change:
+        """Fold what a new fact settles or corrects; ``live`` also writes the files (a
+        start writes them as it closes intervals) and reports corrections."""
         interval = getattr(fact, "interval", None)
         if isinstance(fact, HaltReset) or interval is None or interval > self.settled_through:
             change = Change(settled=self._fold_forward())
-            self.files.append([s.record for s in change.settled], [s.point for s in change.settled])
+            if live:
+                self.files.append([s.record for s in change.settled], [s.point for s in change.settled])
         else:
-            change = self._revisit(interval)
-        change.halted_now = self.totals.halted and not was_halted
+            change = self._revisit(interval, live)
         self._close_final_intervals()
         return change
-
-    def _is_closed_fact(self, fact: Fact) -> bool:
-        # A closed interval had every fact it can get: one about it is a redelivery.
-        interval = getattr(fact, "interval", None)
-        return interval is not None and interval <= self.closed_through
 
     def _fold_forward(self) -> list[Step]:
         new = []
@@ -110,19 +130,21 @@ class Ledger:
             new.append(step)
         return new
 
-    def _revisit(self, interval: int) -> Change:
+    def _revisit(self, interval: int, live: bool) -> Change:
         """A fact about an already settled interval (a venue confirmation, late prices)."""
         before = self.step(interval - 1).totals if interval - 1 > self.closed_through else self._closed_totals
         again = fold_interval(self.facts, before, self.floor)
         if again is not None and again == self.step(interval):
             return Change()  # the venue agreed: nothing changes
         old = self.step(interval).record
-        if again is None or (again.record.outcome, again.record.pnl) != (old.outcome, old.pnl):
+        if live and (again is None or (again.record.outcome, again.record.pnl) != (old.outcome, old.pnl)):
             log.critical("settlement corrected: the venue disagrees with the provisional settlement",
                          extra={"data": {"interval": interval, "was": old.outcome,
                                          "now": again.record.outcome if again else None}})
         self._refold(from_interval=interval)
-        self.files.rewrite_tail(self._closed_bytes, [s.record for s in self.steps], [s.point for s in self.steps])
+        if live:
+            self.files.rewrite_tail(self._closed_bytes, [s.record for s in self.steps],
+                                    [s.point for s in self.steps])
         return Change(settled=self.steps[interval - self.closed_through - 1:], corrected=True)
 
     def _refold(self, from_interval: int) -> None:
@@ -136,6 +158,8 @@ class Ledger:
             closing += 1
         if not closing:
             return
+        if self._on_close is not None:
+            self._on_close([s.record for s in self.steps[:closing]], [s.point for s in self.steps[:closing]])
         trades, equity = self._closed_bytes
         for step in self.steps[:closing]:
             trades += len(trade_line(step.record))

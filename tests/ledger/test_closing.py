@@ -1,8 +1,7 @@
 """Closed intervals: the ledger forgets what no correction can reach, and nothing else changes.
 
 An interval is closed once it has its prices and, if it traded, the venue's resolution.
-The reference for every file is a ledger started again from the same journal: it
-folds every fact at once and writes whole files, without dropping anything on the way.
+The reference for the files is the whole journal folded at once, with nothing dropped.
 """
 
 from __future__ import annotations
@@ -11,7 +10,10 @@ import json
 
 import msgspec
 
+from services.ledger.book import Facts, Totals, fold_interval
 from services.ledger.facts import Prices
+from services.ledger.files import EQUITY_HEADER, equity_line, trade_line
+from services.ledger.journal import Journal
 from shared import messages as m
 from tests.ledger.test_ledger import Harness, decision, fill, prices, resolved, trade
 
@@ -25,6 +27,22 @@ def confirmed_trade(h: Harness, k: int, win: bool = True):
 
 def restarted(h: Harness) -> dict[str, bytes]:
     return Harness(h.dir, intervals=h.cfg.intervals, fake_redis=h.redis).files()
+
+
+def folded_at_once(h: Harness) -> dict[str, bytes]:
+    facts = Facts()
+    for fact in Journal(h.dir / "ledger.journal", fsync=False).load():
+        facts.add(fact)
+    totals, steps = Totals(capital=h.ledger.start, peak=h.ledger.start), []
+    while (step := fold_interval(facts, totals, h.ledger.floor)) is not None:
+        steps.append(step)
+        totals = step.totals
+    return {"trades.log": b"".join(trade_line(s.record) for s in steps),
+            "equity_curve.csv": EQUITY_HEADER.encode() + b"".join(equity_line(s.point) for s in steps)}
+
+
+def state_files(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {name: files[name] for name in STATE_FILES}
 
 
 def settled_events(out) -> list[m.PositionSettled]:
@@ -42,7 +60,7 @@ def test_memory_stays_bounded_over_a_long_run(tmp_path, fake_redis):
     assert h.ledger.closed_through == 400 and h.ledger.run_complete
     lines = (tmp_path / "trades.log").read_text().splitlines()
     assert [json.loads(x)["interval_number"] for x in lines] == list(range(1, 401))
-    assert {name: h.files()[name] for name in STATE_FILES} == {name: restarted(h)[name] for name in STATE_FILES}
+    assert state_files(h.files()) == folded_at_once(h) == state_files(restarted(h))
 
 
 def test_only_a_closed_prefix_is_forgotten(harness):
@@ -70,7 +88,7 @@ def test_a_correction_after_closed_intervals_rewrites_only_the_lines_after_them(
     files = harness.files()
     assert files["trades.log"].startswith(closed_part)
     assert [json.loads(x)["outcome"] for x in files["trades.log"].decode().splitlines()[5:]] == ["LOSS", "WIN"]
-    assert {name: files[name] for name in STATE_FILES} == {name: restarted(harness)[name] for name in STATE_FILES}
+    assert state_files(files) == folded_at_once(harness) == state_files(restarted(harness))
 
 
 def test_a_fact_about_a_closed_interval_is_a_redelivery(harness):
@@ -117,3 +135,21 @@ def test_a_restarted_ledger_starts_after_its_closed_intervals(harness):
     again = Harness(harness.dir, fake_redis=harness.redis).ledger
     assert (again.closed_through, again.settled_through, again.decided_through) == (3, 4, 4)
     assert again.totals == harness.ledger.totals
+
+
+def test_a_restart_reads_the_journal_fact_by_fact_and_closes_as_it_goes(tmp_path, fake_redis, monkeypatch):
+    h = Harness(tmp_path, intervals=200, fake_redis=fake_redis)
+    for k in range(1, 201):
+        confirmed_trade(h, k, win=k % 3 != 0)
+    held = []
+    add = Facts.add
+
+    def counting_add(self, fact):
+        held.append(len(self.by_key))
+        return add(self, fact)
+
+    monkeypatch.setattr(Facts, "add", counting_add)
+    again = Harness(tmp_path, intervals=200, fake_redis=fake_redis)
+    assert len(held) == 800 and max(held) <= 3  # never more than one interval's facts
+    assert again.ledger.closed_through == 200 and again.ledger.totals == h.ledger.totals
+    assert state_files(again.files()) == folded_at_once(h)
