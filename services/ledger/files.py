@@ -77,14 +77,14 @@ class StateFiles:
 
             yield write
 
-    def rewrite_tail(self, kept: tuple[int, int], records: Iterable[TradeRecord],
-                     points: Iterable[EquityPoint]) -> None:
-        """Keep the first ``kept`` bytes of trades.log and equity_curve.csv (header
-        included) and rewrite what follows, atomically as ``rewrite``."""
-        write_atomic(self.trades, _head(self.trades, kept[0]) + b"".join(trade_line(r) for r in records),
-                     self.fsync)
-        write_atomic(self.equity, _head(self.equity, kept[1]) + b"".join(equity_line(p) for p in points),
-                     self.fsync)
+    def replace_tail(self, old: tuple[list[TradeRecord], list[EquityPoint]],
+                     new: tuple[list[TradeRecord], list[EquityPoint]]) -> None:
+        """Replace the lines of ``old`` (records, points), the last ones of trades.log and
+        equity_curve.csv, with those of ``new``; each file atomically."""
+        for path, line, before, after in ((self.trades, trade_line, old[0], new[0]),
+                                          (self.equity, equity_line, old[1], new[1])):
+            write_atomic(path, _without_tail(path, b"".join(map(line, before))) + b"".join(map(line, after)),
+                         self.fsync)
 
     def append(self, records: list[TradeRecord], points: list[EquityPoint]) -> None:
         self._append(self.trades, b"".join(trade_line(r) for r in records))
@@ -103,9 +103,8 @@ class StateFiles:
                 os.fsync(f.fileno())
 
 
-def _head(path: Path, size: int) -> bytes:
-    with open(path, "rb") as f:
-        head = f.read(size)
-    if len(head) != size:  # only we write these files, and every start rewrites them
-        raise RuntimeError(f"{path.name} is shorter than the ledger wrote it ({len(head)} < {size} bytes)")
-    return head
+def _without_tail(path: Path, tail: bytes) -> bytes:
+    data = path.read_bytes()
+    if not data.endswith(tail):  # only we write these files, and every start rewrites them
+        raise RuntimeError(f"{path.name} does not end with the lines the ledger wrote last")
+    return data[:len(data) - len(tail)]

@@ -3,8 +3,8 @@
 Memory stays bounded however long the run: once an interval is closed (``is_closed``:
 it has every fact it can ever get, so no correction can reach it) and every interval
 before it is too, its facts and its settled step are dropped.  What is kept of them is
-the running totals after the last closed interval and how many bytes of trades.log and
-equity_curve.csv they take, so a correction rewrites only the lines after those.
+the running totals after the last closed interval; a correction replaces only the lines
+of the intervals still open at the end of trades.log and equity_curve.csv.
 
 A start reads the journal the same way, fact by fact in the order they came, and writes
 each interval's lines to the new files as it closes: a restart late in a long run needs
@@ -22,7 +22,7 @@ from services.ledger.book import (
     EquityPoint, Facts, Step, Totals, TradeRecord, fold_interval, is_closed, is_decided, pending_position,
 )
 from services.ledger.facts import Fact, HaltReset, fact_key
-from services.ledger.files import EQUITY_HEADER, StateFiles, equity_line, trade_line
+from services.ledger.files import StateFiles
 from services.ledger.journal import Journal
 
 log = logging.getLogger("polybot.ledger")
@@ -49,7 +49,6 @@ class Ledger:
         self.steps: list[Step] = []  # the settled intervals after ``closed_through``, in order
         self.closed_through = 0  # intervals up to here are closed and forgotten
         self._closed_totals = Totals(capital=starting_capital, peak=starting_capital)
-        self._closed_bytes = (0, len(EQUITY_HEADER))  # of trades.log, equity_curve.csv
         self._decided = 0  # decided_through so far: facts are only added, so it never goes back
         self._on_close: Callable[[list[TradeRecord], list[EquityPoint]], None] | None = None
         with files.rewriting() as write:
@@ -57,7 +56,7 @@ class Ledger:
             for fact in journal.load():
                 if self._add(fact):
                     self._fold(fact)
-            write([s.record for s in self.steps], [s.point for s in self.steps])
+            write(*_lines(self.steps))
         self._on_close = None
 
     # -- state --------------------------------------------------------------------
@@ -83,8 +82,7 @@ class Ledger:
         return pending_position(self.facts, self.settled_through + 1)
 
     def has(self, fact: Fact) -> bool:
-        interval = getattr(fact, "interval", None)
-        return (interval is not None and interval <= self.closed_through) or fact_key(fact) in self.facts.by_key
+        return self._about_closed(fact) or fact_key(fact) in self.facts.by_key
 
     def step(self, interval: int) -> Step:
         """The settled step of an interval that is not closed yet."""
@@ -104,11 +102,12 @@ class Ledger:
         return change
 
     def _add(self, fact: Fact) -> bool:
+        return not self._about_closed(fact) and self.facts.add(fact)
+
+    def _about_closed(self, fact: Fact) -> bool:
         # A closed interval had every fact it can get: one about it is a redelivery.
         interval = getattr(fact, "interval", None)
-        if interval is not None and interval <= self.closed_through:
-            return False
-        return self.facts.add(fact)
+        return interval is not None and interval <= self.closed_through
 
     def _fold(self, fact: Fact, live: bool = False) -> Change:
         """Fold what a new fact settles or corrects; ``live`` also writes the files (a
@@ -117,7 +116,7 @@ class Ledger:
         if isinstance(fact, HaltReset) or interval is None or interval > self.settled_through:
             change = Change(settled=self._fold_forward())
             if live:
-                self.files.append([s.record for s in change.settled], [s.point for s in change.settled])
+                self.files.append(*_lines(change.settled))
         else:
             change = self._revisit(interval, live)
         self._close_final_intervals()
@@ -141,10 +140,10 @@ class Ledger:
             log.critical("settlement corrected: the venue disagrees with the provisional settlement",
                          extra={"data": {"interval": interval, "was": old.outcome,
                                          "now": again.record.outcome if again else None}})
+        was = _lines(self.steps)
         self._refold(from_interval=interval)
         if live:
-            self.files.rewrite_tail(self._closed_bytes, [s.record for s in self.steps],
-                                    [s.point for s in self.steps])
+            self.files.replace_tail(was, _lines(self.steps))
         return Change(settled=self.steps[interval - self.closed_through - 1:], corrected=True)
 
     def _refold(self, from_interval: int) -> None:
@@ -159,14 +158,15 @@ class Ledger:
         if not closing:
             return
         if self._on_close is not None:
-            self._on_close([s.record for s in self.steps[:closing]], [s.point for s in self.steps[:closing]])
-        trades, equity = self._closed_bytes
-        for step in self.steps[:closing]:
-            trades += len(trade_line(step.record))
-            equity += len(equity_line(step.point))
+            self._on_close(*_lines(self.steps[:closing]))
+        for _ in range(closing):
             self.closed_through += 1
             self.facts.drop(self.closed_through)
-        self._closed_bytes = (trades, equity)
         self._closed_totals = self.steps[closing - 1].totals
         self._decided = max(self._decided, self.closed_through)  # their facts are gone
         del self.steps[:closing]
+
+
+def _lines(steps: list[Step]) -> tuple[list[TradeRecord], list[EquityPoint]]:
+    """What the steps write: their trades.log records and equity_curve.csv points."""
+    return [s.record for s in steps], [s.point for s in steps]
