@@ -11,7 +11,10 @@ When it is SIGKILLed, rq keeps three things that block or lose work for minutes:
   with ``enqueue_in`` (every poll) waited that long;
 * the job it was running, left "started" forever (rq moves such jobs to the failed
   registry at the same 10-minute maintenance, and never re-runs them): that window's
-  resolution chain ended, and its settlement stayed unconfirmed.
+  resolution chain ended, and its settlement stayed unconfirmed;
+* a job it had taken off the queue but not started yet: rq moves it to the queue's
+  intermediate list first and to the started registry only then, so a kill in between
+  leaves it there, and rq's clean-up fails it a minute or more later.  Same result.
 
 A registration from this host whose process is gone (or that has our own pid: a
 restarted container) is our dead predecessor's, so it is released, and the jobs it was
@@ -42,7 +45,7 @@ def recover_from_predecessor(client: redis.Redis, queue: Queue, worker_name: str
     """Release a dead predecessor's registration and scheduler lock, requeue its jobs."""
     released = int(_release_worker(client, worker_name))
     unlocked = int(_release_scheduler_lock(client, queue.name))
-    requeued = _requeue_abandoned(client, queue, worker_name)
+    requeued = _requeue_abandoned(client, queue, worker_name) + _requeue_unstarted(queue)
     summary = {"registration": released, "scheduler_lock": unlocked, "requeued_jobs": requeued}
     if any(summary.values()):
         log.warning("recovered from a killed predecessor", extra={"data": summary})
@@ -113,4 +116,21 @@ def _requeue_abandoned(client: redis.Redis, queue: Queue, worker_name: str) -> i
         client.zrem(registry.key, entry)
         queue.enqueue_job(job)
         requeued += 1
+    return requeued
+
+
+def _requeue_unstarted(queue: Queue) -> int:
+    """Jobs taken off the queue and never started.  This runs before our worker takes
+    any; a live replica could be between the two steps this very moment, and would then
+    run its job a second time, which is harmless."""
+    started = queue.started_job_registry
+    requeued = 0
+    for job_id in queue.intermediate_queue.get_job_ids():
+        if job_id in started:
+            continue
+        job = queue.fetch_job(job_id)
+        queue.intermediate_queue.remove(job_id)
+        if job is not None:
+            queue.enqueue_job(job)
+            requeued += 1
     return requeued

@@ -125,6 +125,24 @@ def test_resolver_releases_its_killed_predecessors_registration_lock_and_job(rea
 
 
 @pytest.mark.integration
+def test_resolver_requeues_a_job_its_predecessor_took_but_never_started(real_redis):
+    # Arrange: rq moves a dequeued job to the intermediate list, then (in one pipeline)
+    # to the started registry; the kill came in between
+    queue = Queue(streams.RESOLUTION_QUEUE, connection=real_redis)
+    job = queue.enqueue_call("services.resolver.jobs.poll_resolution", args=(RUN, 15, "s", 1, 40),
+                             job_id="resolve-x-15-1")
+    real_redis.lmove(queue.key, queue.intermediate_queue_key)
+    assert queue.job_ids == [] and queue.intermediate_queue.get_job_ids() == [job.id]
+
+    # Act
+    summary = recover_from_predecessor(real_redis, queue, "resolver-1")
+
+    # Assert
+    assert summary["requeued_jobs"] == 1
+    assert queue.job_ids == [job.id] and queue.intermediate_queue.get_job_ids() == []
+
+
+@pytest.mark.integration
 def test_resolver_leaves_a_live_workers_registration_alone(real_redis):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
