@@ -22,6 +22,7 @@ from services.executor.brokers import (
     NO_ASKS, Answer, Fill, OrderRefused, PreparedOrder, Rejection, VenueUnavailable,
     average_price, limit_price, taker_fee,
 )
+from services.executor.market_rules import MarketInfoInvalid, MarketRulesCache
 from services.executor.signing import body_to_signed, order_hash, order_salt, sign_market_buy, signed_to_body
 from services.executor.venue_client import VenueClient, VenueHttpError
 
@@ -69,7 +70,9 @@ class ClobBroker:
         self.chain_id = chain_id
         self.delayed_poll_s = delayed_poll_s
         self.sleep = sleep
-        self._markets_loaded: set[str] = set()
+        # One GET /clob-markets/{condition} per market gives the tick size and neg-risk
+        # flag of both tokens, for the last few markets only.
+        self.markets = MarketRulesCache(lambda condition: self.client.clob_market(condition))
 
     def connect(self, creds: ApiCreds | None = None) -> None:
         """Use the given API credentials, or create/derive them with the key (L1)."""
@@ -83,14 +86,14 @@ class ClobBroker:
         price = limit_price(cmd.book, cmd.amount)
         if price is None:
             raise OrderRefused(NO_ASKS)
-        self._load_market(cmd.condition_id)
+        rules = self._call(lambda: self.markets.rules(cmd.condition_id, cmd.token_id))
         # The limit is the decision book's price for this amount: slippage beyond what
         # the decision saw kills the FOK at the venue instead of filling worse.
         signed = self._call(lambda: sign_market_buy(
-            self.client, token_id=cmd.token_id, amount=cmd.amount, price=price,
+            self.client, rules, token_id=cmd.token_id, amount=cmd.amount, price=price,
             salt=order_salt(cmd.order_key), timestamp_ms=(cmd.decided_at_ns or cmd.ts_init) // 1_000_000,
             chain_id=self.chain_id))
-        order_id = self._call(lambda: order_hash(self.client, signed, cmd.token_id, self.chain_id))
+        order_id = self._call(lambda: order_hash(self.client, signed, rules.neg_risk, self.chain_id))
         return PreparedOrder(order_id=order_id, body=signed_to_body(signed))
 
     def send(self, cmd: SubmitOrder, order: PreparedOrder) -> Answer:
@@ -102,7 +105,7 @@ class ClobBroker:
 
     def warm(self, quote: MarketQuote) -> None:
         try:
-            self._load_market(quote.condition_id)
+            self._call(lambda: self.markets.load(quote.condition_id))
         except (OrderRefused, VenueUnavailable) as exc:  # the order path asks again
             log.info("market info not loaded ahead", extra={"data": {"slug": quote.slug, "why": str(exc)[:200]}})
 
@@ -118,13 +121,6 @@ class ClobBroker:
         return self._answer_from_order(cmd, order, raw)
 
     # -- helpers -------------------------------------------------------------------------
-    def _load_market(self, condition_id: str) -> None:
-        # One GET /clob-markets/{condition} fills the SDK's tick/neg-risk/fee caches for
-        # both tokens and spares create_market_order its /markets-by-token round trip.
-        if condition_id and condition_id not in self._markets_loaded:
-            self._call(lambda: self.client.get_clob_market_info(condition_id))
-            self._markets_loaded.add(condition_id)
-
     def _call(self, fn: Callable):
         """Run an SDK call that places nothing: venue trouble is transient, the SDK's own
         refusals (invalid price, missing market) are permanent."""
@@ -136,6 +132,8 @@ class ClobBroker:
             raise VenueUnavailable(str(exc), maybe_sent=False, retry_after_s=exc.retry_after_s) from None
         except PolyException as exc:
             raise OrderRefused(str(exc.msg)) from None
+        except MarketInfoInvalid as exc:
+            raise OrderRefused(str(exc)) from None
 
     def _answer_from_error(self, cmd: SubmitOrder, order: PreparedOrder, exc: VenueHttpError) -> Answer:
         text, status = exc.error_msg, exc.status_code

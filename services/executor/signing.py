@@ -2,7 +2,7 @@
 
 ``ClobClient.create_market_order`` salts every order with ``random()`` and stamps it
 with the wall clock, so two signings of one decision are two different orders.  We
-build the same V2 order with the same SDK parts (tick from its market cache, its
+build the same V2 order with the same SDK parts (its
 rounding table and amount math, its EIP-712 builder and signer) but take the salt
 from the order_key and the timestamp from the decision: one order_key always signs
 to ONE order id (the venue answers "Duplicated" to any second copy), and a replay of
@@ -31,6 +31,7 @@ from py_clob_client_v2.utilities import price_valid
 
 from services.executor import order_digest
 from services.executor.brokers import OrderRefused
+from services.executor.market_rules import MarketRules
 from services.executor.venue_client import VenueClient
 
 SALT_BITS = 48  # the body carries the salt as a JSON integer: stay below 2**53
@@ -41,11 +42,11 @@ def order_salt(order_key: str) -> int:
     return int.from_bytes(digest, "big") >> (256 - SALT_BITS)
 
 
-def sign_market_buy(client: VenueClient, *, token_id: str, amount: Decimal, price: Decimal,
-                    salt: int, timestamp_ms: int, chain_id: int) -> SignedOrderV2:
+def sign_market_buy(client: VenueClient, rules: MarketRules, *, token_id: str, amount: Decimal,
+                    price: Decimal, salt: int, timestamp_ms: int, chain_id: int) -> SignedOrderV2:
     """What ``create_market_order(MarketOrderArgs(token_id, amount, BUY, price), FOK)``
-    signs for a V2 token order, with the given salt and timestamp."""
-    tick = client.get_tick_size(token_id)  # cached by get_clob_market_info
+    signs for a V2 token order of a market with ``rules``, with the given salt and timestamp."""
+    tick = rules.tick_size
     if not price_valid(float(price), tick):
         raise OrderRefused(f"invalid price ({price}), min: {tick} - max: {1 - float(tick)}")
     builder = client.builder
@@ -57,7 +58,7 @@ def sign_market_buy(client: VenueClient, *, token_id: str, amount: Decimal, pric
                        signer=builder.funder if poly_1271 else client.signer.address(),
                        signatureType=builder.signature_type, timestamp=str(timestamp_ms),
                        metadata=BYTES32_ZERO, builder=BYTES32_ZERO)
-    exchange = _exchange_builder(client, token_id, chain_id)
+    exchange = _exchange_builder(client, rules.neg_risk, chain_id)
     order = dataclasses.replace(exchange.build_order(data), salt=str(salt))
     if order.signatureType == SignatureTypeV2.POLY_1271:
         signature = exchange.build_order_signature(exchange.build_order_typed_data(order))
@@ -67,15 +68,15 @@ def sign_market_buy(client: VenueClient, *, token_id: str, amount: Decimal, pric
     return SignedOrderV2(**{**dataclasses.asdict(order), "signature": signature})
 
 
-def order_hash(client: VenueClient, signed: SignedOrderV2, token_id: str, chain_id: int) -> str:
+def order_hash(client: VenueClient, signed: SignedOrderV2, neg_risk: bool, chain_id: int) -> str:
     """The V2 order id: the EIP-712 hash of the order on its exchange's domain."""
-    exchange = _exchange_builder(client, token_id, chain_id)
+    exchange = _exchange_builder(client, neg_risk, chain_id)
     return "0x" + order_digest.order_digest(exchange.app_domain_separator, signed).hex()
 
 
-def _exchange_builder(client: VenueClient, token_id: str, chain_id: int) -> ExchangeOrderBuilderV2:
+def _exchange_builder(client: VenueClient, neg_risk: bool, chain_id: int) -> ExchangeOrderBuilderV2:
     contracts = get_contract_config(chain_id)
-    address = contracts.neg_risk_exchange_v2 if client.get_neg_risk(token_id) else contracts.exchange_v2
+    address = contracts.neg_risk_exchange_v2 if neg_risk else contracts.exchange_v2
     return _builder(address, chain_id, client.signer)
 
 

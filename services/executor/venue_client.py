@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit
 import urllib3
 from py_clob_client_v2 import ClobClient
 from py_clob_client_v2.exceptions import PolyApiException
+from py_clob_client_v2.endpoints import GET_CLOB_MARKET
 from urllib3.exceptions import ConnectTimeoutError, HTTPError as Urllib3Error, ReadTimeoutError
 
 from shared.http import connection_pool, excerpt, parse_retry_after
@@ -77,6 +78,11 @@ class VenueClient(ClobClient):
 
     def close(self) -> None:
         self.http.clear()
+
+    def clob_market(self, condition_id: str):
+        """``GET /clob-markets/{condition}``, without filling the SDK's per-token caches
+        (``get_clob_market_info`` does, and they are never cleared)."""
+        return self._get(f"{self.host}{GET_CLOB_MARKET}{condition_id}")
 
     def _get(self, endpoint: str, headers=None, params: dict | None = None):
         return self._request("GET", endpoint, headers, None, params)

@@ -26,6 +26,7 @@ class FakeClob:
     def __init__(self, tokens=("111", "222"), neg_risk: bool = False):
         self.tokens = tokens
         self.neg_risk = neg_risk
+        self.markets = {CONDITION}  # the conditions /clob-markets describes (same tokens)
         self.calls: list[str] = []
         self.posted: list[dict] = []
         self.post_answers: list = []
@@ -42,8 +43,8 @@ class FakeClob:
         self.calls.append(f"{method} {path}")
         if path.startswith("/auth/"):
             return _response(200, {"apiKey": API_KEY, "secret": API_SECRET, "passphrase": API_PASSPHRASE})
-        if path == f"/clob-markets/{CONDITION}":
-            body = {"c": CONDITION, "t": [{"t": t, "o": o} for t, o in zip(self.tokens, ("Up", "Down"))],
+        if path.startswith("/clob-markets/") and path.rsplit("/", 1)[1] in self.markets:
+            body = {"c": path.rsplit("/", 1)[1], "t": [{"t": t, "o": o} for t, o in zip(self.tokens, ("Up", "Down"))],
                     "mts": 0.01, "fd": {"r": 0.07, "e": 1, "to": True}, "mos": 5, "ao": True}
             if self.neg_risk:
                 body["nr"] = True

@@ -13,6 +13,7 @@ from services.executor.brokers import FOK_KILLED, Fill, Rejection, VenueUnavaila
 from py_clob_client_v2 import MarketOrderArgs, OrderType
 
 from services.executor.clob_broker import ClobBroker
+from services.executor.market_rules import KEEP_MARKETS
 from services.executor.signing import body_to_signed, order_hash, signed_to_body
 from services.executor.config import ExecutorConfig
 from services.executor.main import make_broker
@@ -43,9 +44,9 @@ def test_prepare_signs_a_v2_fok_buy_at_the_decision_book_price_with_its_hash_as_
     order = broker.prepare(cmd("10"))
     # Assert: $10 at 0.51 -> maker 10_000_000, taker floor(10/0.51, 4 dp) = 19.6078 shares
     assert (order.body["makerAmount"], order.body["takerAmount"], order.body["side"]) == ("10000000", "19607800", 0)
-    assert order.order_id == order_hash(broker.client, body_to_signed(order.body), "111", 137)
+    assert order.order_id == order_hash(broker.client, body_to_signed(order.body), False, 137)
     assert order.order_id.startswith("0x") and len(order.order_id) == 66
-    # one /clob-markets call fills the SDK caches: no /markets-by-token, /book or /version
+    # one /clob-markets call gives the tick and neg-risk flag: no /markets-by-token, /book or /version
     assert fake.calls == ["POST /auth/api-key", f"GET /clob-markets/{fake_clob.CONDITION}"]
 
 
@@ -53,7 +54,7 @@ def test_order_hash_depends_on_the_neg_risk_exchange():
     plain, neg = broker_on(FakeClob()), broker_on(FakeClob(neg_risk=True))
     order = plain.prepare(cmd())
     neg.prepare(cmd())
-    assert order_hash(neg.client, body_to_signed(order.body), "111", 137) != order.order_id
+    assert order_hash(neg.client, body_to_signed(order.body), True, 137) != order.order_id
 
 
 def test_signing_is_deterministic_per_order_key():
@@ -67,6 +68,7 @@ def test_signed_order_is_what_the_sdk_create_market_order_builds_but_for_salt_an
     broker = broker_on(FakeClob())
     c = cmd("10")
     ours = broker.prepare(c).body
+    broker.client.get_clob_market_info(fake_clob.CONDITION)  # the SDK's own caches, for its builder
     sdk = signed_to_body(broker.client.create_market_order(
         MarketOrderArgs(token_id="111", amount=10.0, side="BUY", price=0.51, order_type=OrderType.FOK)))
     volatile = {"salt", "timestamp", "signature"}
@@ -172,6 +174,31 @@ def test_lookup_maps_not_found_killed_and_pending():
         broker.lookup(c, order)
     with pytest.raises(VenueUnavailable):
         broker.lookup(c, order)
+
+
+def test_market_rules_are_kept_for_the_last_few_markets_only():
+    # The SDK's get_clob_market_info caches per token forever (about 8 MB over a month
+    # of windows); the broker keeps its own rules for a few markets and leaves the
+    # SDK's caches empty.
+    fake = FakeClob()
+    fake.markets = {f"0x{n:04x}" for n in range(40)}
+    broker = broker_on(fake)
+    for condition in sorted(fake.markets):
+        broker.warm(quote(condition))
+        broker.prepare(submit_order(amount="10", condition_id=condition))
+    assert len(fake.paths("GET /clob-markets")) == 40  # each market once: the order path asked nothing
+    assert len(broker.markets) == KEEP_MARKETS
+    assert broker.client._ClobClient__tick_sizes == {} and broker.client._ClobClient__neg_risk == {}
+
+
+def test_an_order_for_a_token_outside_its_market_is_refused_before_signing():
+    from services.executor.brokers import OrderRefused
+
+    fake = FakeClob()
+    broker = broker_on(fake)
+    with pytest.raises(OrderRefused, match="token 999 is not an outcome"):
+        broker.prepare(submit_order(token="999", book=stubs.book(token="999"), condition_id=fake_clob.CONDITION))
+    assert fake.posted == []
 
 
 def test_prepare_refuses_an_empty_book_without_calling_the_venue():

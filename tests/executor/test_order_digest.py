@@ -20,6 +20,7 @@ from py_clob_client_v2.signer import Signer
 
 from services.executor import order_digest
 from services.executor.clob_broker import SIM_DEV_KEY
+from services.executor.market_rules import MarketRules
 
 RNG = random.Random(20240807)
 
@@ -93,15 +94,10 @@ def test_sign_market_buy_matches_the_sdk_builder_end_to_end():
             self.sdk = ClobClient(host="http://127.0.0.1:9", chain_id=137, key=SIM_DEV_KEY, signature_type=0)
             self.builder, self.signer = self.sdk.builder, self.sdk.signer
 
-        def get_tick_size(self, token_id):
-            return "0.01"
-
-        def get_neg_risk(self, token_id):
-            return token_id.endswith("7")
-
     client = Client()
     for token_id in ("111", "1234567"):
-        ours = signing.sign_market_buy(client, token_id=token_id, amount=signing.Decimal("10"),
+        rules = MarketRules(tick_size="0.01", neg_risk=token_id.endswith("7"))
+        ours = signing.sign_market_buy(client, rules, token_id=token_id, amount=signing.Decimal("10"),
                                        price=signing.Decimal("0.51"), salt=424242, timestamp_ms=1722470400123,
                                        chain_id=137)
         contracts = get_contract_config(137)
@@ -113,4 +109,4 @@ def test_sign_market_buy_matches_the_sdk_builder_end_to_end():
                            signatureType=client.builder.signature_type, timestamp="1722470400123",
                            metadata=BYTES32_ZERO, builder=BYTES32_ZERO)
         assert ours == sdk.build_signed_order(data)
-        assert signing.order_hash(client, ours, token_id, 137) == sdk.build_order_hash(sdk.build_order_typed_data(ours))
+        assert signing.order_hash(client, ours, rules.neg_risk, 137) == sdk.build_order_hash(sdk.build_order_typed_data(ours))
