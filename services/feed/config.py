@@ -14,6 +14,9 @@ import msgspec
 from shared.http import MAX_ATTEMPTS
 
 MIN_HISTORY_BARS = 300  # RSI(14)/MACD(12,26,9) need >= 300 closed bars to match TA-Lib
+# Bars kept beyond the history: the window's own minutes and an hour of slack.  Each
+# bar held costs about 0.7 KB (six Decimals); 2,000 of them were 1 MB of the feed's RSS.
+CANDLE_MARGIN = 60
 
 
 class FeedConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -32,7 +35,7 @@ class FeedConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     depth_levels: int = 10  # 5 | 10 | 20 (Binance partial-depth stream sizes)
     obi_levels: int = 10  # levels per side in the order-book imbalance (<= depth_levels)
     history_bars: int = 500
-    candle_capacity: int = 2000
+    candle_capacity: int = 0  # closed bars kept; 0 = history_bars + CANDLE_MARGIN
     # HTTP
     http_connect_timeout_s: float = 2.0
     http_timeout_s: float = 3.0
@@ -57,6 +60,10 @@ class FeedConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     default_fee_rate: Decimal = Decimal("0.07")
     default_fee_exponent: int = 1
 
+    @property
+    def kept_bars(self) -> int:
+        return self.candle_capacity or self.history_bars + CANDLE_MARGIN
+
     def validate(self) -> "FeedConfig":
         """Raise ValueError naming the first bad field; return self for chaining."""
         for name in ("binance_rest_url", "coingecko_url", "gamma_url", "clob_url"):
@@ -68,8 +75,8 @@ class FeedConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         _check(self.depth_levels in (5, 10, 20), "depth_levels", "5, 10 or 20")
         _check(1 <= self.obi_levels <= self.depth_levels, "obi_levels", "1..depth_levels")
         _check(self.history_bars >= MIN_HISTORY_BARS, "history_bars", f">= {MIN_HISTORY_BARS}")
-        _check(self.candle_capacity >= self.history_bars + 60, "candle_capacity",
-               ">= history_bars + 60")
+        _check(self.candle_capacity == 0 or self.candle_capacity >= self.history_bars + CANDLE_MARGIN,
+               "candle_capacity", f"0 (automatic) or >= history_bars + {CANDLE_MARGIN}")
         _check(1 <= self.max_attempts <= MAX_ATTEMPTS, "max_attempts", f"1..{MAX_ATTEMPTS}")
         _check(self.window_s > 0 and self.window_s % 60 == 0, "window_s", "a positive multiple of 60")
         _check(self.ws_ping_timeout_s < self.ws_ping_interval_s, "ws_ping_timeout_s",

@@ -79,7 +79,7 @@ def build_feed(cfg: FeedConfig, *, now: Callable[[], float],
     clients = [http(cfg.binance_rest_url, "binance REST"), http(cfg.coingecko_url, "coingecko"),
                http(cfg.gamma_url, "gamma"), http(cfg.clob_url, "clob")]
     rest = BinanceRest(clients[0], symbol=cfg.symbol, now=now)
-    store = CandleStore(capacity=cfg.candle_capacity, rest=rest, counters=counters,
+    store = CandleStore(capacity=cfg.kept_bars, rest=rest, counters=counters,
                         on_new_bar=on_new_bar)
     stream, oracle = _sockets(cfg, now=now, store=store, counters=counters, rng=rng)
     sources = FeedSources(

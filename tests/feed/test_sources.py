@@ -84,9 +84,19 @@ def test_config_defaults_are_valid_and_bad_fields_are_named():
             FeedConfig(**{field: value}).validate()
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert({"binance_rest_urll": "x"}, FeedConfig)
+    with pytest.raises(ValueError, match="candle_capacity must be 0 .automatic. or >= history_bars"):
+        FeedConfig(history_bars=500, candle_capacity=559).validate()
     converted = msgspec.convert({"depth_levels": "20", "use_websocket": "false"}, FeedConfig,
                                 strict=False)
     assert converted.depth_levels == 20 and converted.use_websocket is False
+
+
+def test_the_feed_keeps_the_history_and_a_margin_unless_told_otherwise():
+    from services.feed.config import CANDLE_MARGIN
+
+    assert FeedConfig(history_bars=500).kept_bars == 500 + CANDLE_MARGIN
+    assert FeedConfig(history_bars=1000).validate().kept_bars == 1000 + CANDLE_MARGIN
+    assert FeedConfig(history_bars=500, candle_capacity=2000).validate().kept_bars == 2000
 
 
 def test_market_data_round_trips_on_its_stream(http_server):
