@@ -87,7 +87,7 @@ def order_v1_digest(order: dict, chain_id: int, contract: str = EXCHANGE_V1) -> 
 
 
 def recover_signer(digest: bytes, signature: str) -> str:
-    """The address that signed ``digest`` (pure-Python secp256k1: ~5 ms)."""
+    """The address that signed ``digest`` (eth_keys on libsecp256k1 through coincurve: ~0.1 ms)."""
     from eth_account import Account
 
     return Account._recover_hash(digest, signature=bytes.fromhex(signature.removeprefix("0x")))

@@ -11,6 +11,9 @@ the sends only left 3 % of the ticks on which the feed had handled the last minu
 closing push but not the new minute's first one, so btc_price differed between two
 replays of the same data.  A client answers a ping in the thread that reads its
 messages, after the ones before it.
+While the clock stands still in ``max`` mode (a run over, the stack left up), the open
+candle and the depth are pushed again every ``IDLE_REPEAT_S`` of wall time, as Binance
+keeps pushing them: the feed reconnects a socket silent for 30 s.
 At speed X a connection polls every 50 ms of wall time. A ``ws=drop`` fault aborts the
 TCP connection with no close frame, the way a network drop looks to the client.
 """
@@ -32,6 +35,7 @@ log = logging.getLogger("polybot.sim.ws")
 PING_INTERVAL_S, PING_TIMEOUT_S = 20, 60
 SPEED_POLL_S, MAX_MODE_POLL_S = 0.05, 0.5
 FLUSH_WAIT_S = 0.25  # an advance waits at most this long for a connection's pushes
+IDLE_REPEAT_S = 2.0  # max mode: push the present again after this long without a push
 
 
 class BinanceWsServer:
@@ -129,10 +133,17 @@ class BinanceWsServer:
         sent = 0
         lockstep = self._venue.clock.speed_label == "max"
         poll_s = MAX_MODE_POLL_S if lockstep else SPEED_POLL_S
+        loop = asyncio.get_running_loop()
+        last_push = loop.time()
         while not reader.done():  # the reader ends when the connection closes
             wake.clear()  # before collecting, so an advance during the sends is not missed
             view_ms = self._venue.feed_time()
             messages = session.collect(view_ms)
+            due = bool(messages)
+            if not messages and lockstep and loop.time() - last_push >= IDLE_REPEAT_S:
+                messages = session.collect_again(view_ms)  # the same data: no advance waits on it
+            if messages:
+                last_push = loop.time()
             for message in messages:
                 await connection.send(message)
                 sent += 1
@@ -141,7 +152,7 @@ class BinanceWsServer:
                              connection_id, sent)
                     connection.transport.abort()
                     return
-            if messages and lockstep:
+            if due and lockstep:
                 await self._read_by_client(connection)
             self._mark_sent(connection_id, view_ms)
             try:

@@ -65,6 +65,14 @@ class StreamSession:
                 out.append(json.dumps(data, separators=(",", ":")))
         return out
 
+    def collect_again(self, view_ms: int) -> list[str]:
+        """The open candle and the depth at ``view_ms`` once more (Binance keeps pushing
+        them while nothing changes; the simulator's clock standing still must not look
+        like a dead socket)."""
+        self._last_kline_grid = -1
+        self._last_depth_bucket.clear()
+        return self.collect(view_ms)
+
     def _kline(self, view_ms: int) -> list[dict]:
         store, events = self._feed.store, []
         first = store.count_open_by(self._last_closed_open_ms)

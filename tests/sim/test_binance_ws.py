@@ -117,3 +117,18 @@ def test_in_max_mode_an_advance_returns_once_the_client_has_handled_the_pushes(s
     finally:
         app.close()
         thread.join(5)
+
+
+def test_in_max_mode_a_clock_standing_still_still_pushes_the_present(sim, monkeypatch):
+    """After a lockstep run the clock stops moving; Binance would keep pushing the open
+    candle and the depth, and the feed reconnects a socket silent for 30 s.  The
+    simulator pushes the present again (the same data) after IDLE_REPEAT_S."""
+    from services.sim import ws
+
+    monkeypatch.setattr(ws, "IDLE_REPEAT_S", 0.2, raising=False)
+    url = sim.urls["binance_ws"] + "/stream?streams=btcusdt@kline_1m/btcusdt@depth5"
+    with connect(url, open_timeout=5) as ws_client:
+        first = {m["stream"]: m for m in (recv_json(ws_client), recv_json(ws_client))}
+        again = {m["stream"]: m for m in (recv_json(ws_client), recv_json(ws_client))}
+        assert again == first  # nothing moved: the same candle and book, pushed again
+        assert not again["btcusdt@kline_1m"]["data"]["k"]["x"]
