@@ -3,7 +3,8 @@
 Every bus entry carries its publisher's wall clock (``wall_ns``), so the time between
 one service's output and the next one's is that hop: the consumer's wake-up, its
 handler and its commit.  The ledger's state entries say when an interval became
-decided and settled.
+decided and settled.  In lockstep the next window opens when this one closes; its
+settlement runs beside the next window's feed and predictor.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ SEGMENTS = (
     ("order -> fill/reject (executor + venue)", "decision", "order_event"),
     ("-> ledger has it decided (ledger)", "order_event|decision", "decided"),
     ("decided -> WindowClosed (clock advances)", "decided", "closed"),
+    ("WindowClosed -> next tick (clock)", "closed", "next_tick"),
+    # the settlement runs beside the next window (the next decision waits for it)
     ("WindowClosed -> WindowPrices (feed)", "closed", "prices"),
     ("WindowPrices -> settled (ledger)", "prices", "settled"),
-    ("settled -> next tick (clock advances)", "settled", "next_tick"),
+    ("settled -> next window's decision (risk)", "settled", "next_decision"),
     ("whole interval (tick -> next tick)", "tick", "next_tick"),
 )
 
@@ -119,5 +122,7 @@ def _points(client: redis.Redis, ticks: dict[int, int]) -> dict[int, dict[str, i
         row = {"tick": tick, **{name: col[k] for name, col in columns.items() if k in col}}
         if k + 1 in ticks:
             row["next_tick"] = ticks[k + 1]
+        if k + 1 in columns["decision"]:
+            row["next_decision"] = columns["decision"][k + 1]
         rows[k] = row
     return rows

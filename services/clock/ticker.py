@@ -3,7 +3,9 @@ each window end, for every interval of the run, resuming where it stopped.
 
 In lockstep mode (simulator at ``--speed max``) simulated time only moves when the
 pipeline has finished with the current step, so a replay runs as fast as the services
-go and gives the same result as a real-time run.
+go and gives the same result as a real-time run.  A window opens at the last one's end
+while that one settles, as in real time: the next decision waits for the settlement
+(the stake depends on it), the feed and the predictor need not.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class Ticker:
         self.should_stop = should_stop
         self.sleep = sleep
         self.heartbeat = Heartbeat(bus.redis, "clock", f"clock-{cfg.replica}", ttl_ms=cfg.heartbeat_ttl_ms)
+        # Lockstep: the close of the window that may still be settling while the next
+        # one is open (published again with the next tick if Redis loses both).
+        self._settling: m.WindowClosed | None = None
 
     # -- the plan ------------------------------------------------------------------
     def load_plan(self) -> RunPlan:
@@ -80,7 +85,9 @@ class Ticker:
         self.save(plan)
         log.info("run plan", extra={"data": json.loads(msgspec.json.encode(plan))})
         k = plan.closed + 1
-        while k <= plan.intervals and not self.should_stop():
+        # Restarted after a halt: open no new window.  (Running, each close checks.)
+        going = not (k > plan.ticked and self._ledger_halted(plan))
+        while going and k <= plan.intervals and not self.should_stop():
             if not self._interval(plan, k):
                 break
             k += 1
@@ -96,8 +103,6 @@ class Ticker:
 
     def _interval(self, plan: RunPlan, k: int) -> bool:
         """Open and close window k; False when the run must stop (halt)."""
-        if k > plan.ticked and self._ledger_halted(plan):  # restarted after a halt: open no new window
-            return False
         start, end = plan.window(k)
         if not self._reach(start):
             return False
@@ -106,23 +111,43 @@ class Ticker:
         plan.ticked = max(plan.ticked, k)
         self.save(plan)
         log.info("interval opened", extra={"data": {"interval": k, "window_start": start}})
-        if self.cfg.lockstep and not self._wait_ledger(lambda s: s.decided_through >= k, plan, tick):
-            return False
+        if self.cfg.lockstep:
+            # Window k-1 may still be settling: risk waits for that settlement before it
+            # decides k, and when k-1's prices came out incomplete only the venue can
+            # settle it, some simulated time after its end.  The decision always comes
+            # (risk skips once k's entry deadline has passed), so a stall never ends
+            # this wait.
+            previous = VenueWait(self.cfg, self.bus.redis, plan, k - 1, self._reach)
+
+            def on_stall() -> bool:
+                previous.on_stall()  # moves time on for k-1's resolution when it needs one
+                return False
+
+            in_flight = (self._settling, tick) if self._settling is not None else (tick,)
+            if not self._wait_ledger(lambda s: s.decided_through >= k, plan, in_flight, on_stall):
+                return False
+            self._settling = None
         if not self._reach(end):
             return False  # stopped before the window ended: never close it early
         closed = plan.closed_event(k, self.clock.now_ns())
         self.bus.publish(streams.CLOCK, closed)
         plan.closed = k
         self.save(plan)
+        halted = self._ledger_halted(plan)
         if self.cfg.lockstep:
-            # A halting decision settles its window at once (no prices needed): wait for
-            # the feed to price it anyway, or time moving on (the run's last grace) raced
-            # the feed and sometimes left that record without prices.
-            venue = VenueWait(self.cfg, self.bus.redis, plan, k, self._reach)
-            if not self._wait_ledger(lambda s: s.settled_through >= k and (not s.halted or venue.priced()),
-                                     plan, closed, venue.on_stall, halt_ends_wait=False):
-                return False
-        return not self._ledger_halted(plan)
+            # The next window opens at this one's end, while this one settles (the next
+            # decision waits for that).  The last window and a halting one are waited for
+            # here.  A halting decision settles its window at once (no prices needed):
+            # wait for the feed to price it anyway, or time moving on (the run's last
+            # grace) raced the feed and sometimes left that record without prices.
+            self._settling = closed
+            if halted or k == plan.intervals:
+                venue = VenueWait(self.cfg, self.bus.redis, plan, k, self._reach)
+                if not self._wait_ledger(lambda s: s.settled_through >= k and (not s.halted or venue.priced()),
+                                         plan, (closed,), venue.on_stall, halt_ends_wait=False):
+                    return False
+                self._settling = None
+        return not halted
 
     def _ledger_halted(self, plan: RunPlan) -> bool:
         state = read_state(self.bus.redis)
@@ -131,7 +156,7 @@ class Ticker:
             return True
         return False
 
-    def _wait_ledger(self, ready, plan: RunPlan, event: m.Msg | None = None,
+    def _wait_ledger(self, ready, plan: RunPlan, events: tuple[m.Msg, ...] = (),
                      on_stall: Callable[[], bool] = lambda: False, halt_ends_wait: bool = True) -> bool:
         """Wait (heartbeating) until the ledger is ready; False if it halted instead.
         ``on_stall`` runs after each second without it and may end the wait (True)."""
@@ -143,21 +168,23 @@ class Ticker:
             self.heartbeat.beat(run_id=plan.run_id)
             if state is not None:
                 return not state.halted or ready(state)
-            self._recover_lost_redis(plan, event)
+            self._recover_lost_redis(plan, events)
             if on_stall():
                 return True
         return False
 
-    def _recover_lost_redis(self, plan: RunPlan, event: m.Msg | None) -> None:
+    def _recover_lost_redis(self, plan: RunPlan, events: tuple[m.Msg, ...]) -> None:
         """Redis restarted empty: the plan key is gone, and so is whatever the pipeline
         had in flight for this step, so nobody would ever answer.  Save the plan and
-        publish the step's event again (same id: the bus keeps it out of a stream that still has it)."""
+        publish the step's events again (same ids: the bus keeps each out of a stream
+        that still has it)."""
         if self.bus.redis.exists(streams.RUN_KEY):
             return
         log.warning("the run plan vanished from Redis (Redis restarted empty?): publishing the current "
-                    "step again", extra={"data": {"run_id": plan.run_id, "event": type(event).__name__}})
+                    "step again", extra={"data": {"run_id": plan.run_id,
+                                                  "events": [type(event).__name__ for event in events]}})
         self.save(plan)
-        if event is not None:
+        for event in events:
             self.bus.publish(streams.CLOCK, event)
 
     def _reach(self, unix_s: int) -> bool:

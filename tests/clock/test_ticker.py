@@ -74,6 +74,19 @@ def test_restarted_clock_resumes_where_it_was_without_reissuing_or_skipping(fake
     assert closes == [1, 2, 3, 4, 5]
 
 
+def test_a_clock_restarted_after_a_halt_opens_no_new_window_but_closes_an_open_one(fake_redis):
+    clock = ManualClock(T0)
+    ticker(fake_redis, clock, StopAfter(fake_redis, 3), intervals=5).run()  # dies after tick 2
+    fake_redis.set(streams.LEDGER_STATE_KEY, m.encode(ledger_state(1, decided=2, settled=1, halted=True,
+                                                                   intervals=5)))
+    ticker(fake_redis, clock, StopAfter(fake_redis, 10, max_checks=3000), intervals=5).run()
+    assert [f"{type(e).__name__}:{e.interval}" for e in events(fake_redis)] == [
+        "IntervalTick:1", "WindowClosed:1", "IntervalTick:2", "WindowClosed:2"]
+    plan = msgspec.json.decode(fake_redis.get(streams.RUN_KEY), type=RunPlan)
+    ticker(fake_redis, clock, StopAfter(fake_redis, 10, max_checks=3000), intervals=5).run()  # and again
+    assert len(events(fake_redis)) == 4 and plan.closed == 2
+
+
 def test_clock_rebuilds_its_plan_from_the_ledger_when_redis_lost_it(fake_redis):
     state = m.LedgerState(**m.header(key=("s",), ts_event=0, ts_init=0), run_id=f"run-{T0}", starting_capital=100,
                           current_capital=100, peak_capital=100, win_streak=0, total_trades=0, is_active=True,
@@ -134,3 +147,76 @@ def test_lockstep_moves_simulated_time_only_when_the_ledger_is_ready(real_redis,
     # each window's end, once (a window's start is the last one's end: no second move)
     assert clock.moves[:3] == [T0 + 300, T0 + 600, T0 + 900]
     assert clock.moves[-1] == T0 + 900 + 60  # the grace that lets the venue publish resolutions
+
+
+def ledger_state(version: int, decided: int, settled: int, *, halted: bool = False, done: bool = False,
+                 intervals: int = 3) -> m.LedgerState:
+    return m.LedgerState(**m.header(key=("s", version), ts_event=0, ts_init=0), run_id=f"run-{T0}",
+                         starting_capital=100, current_capital=100, peak_capital=100, win_streak=0,
+                         total_trades=0, is_active=not halted, halted=halted,
+                         halt_reason="max drawdown" if halted else "", intervals_total=intervals,
+                         current_interval=decided, decided_through=decided, settled_through=settled,
+                         open_position=None, run_complete=done, version=version)
+
+
+def run_lockstep_against(real_redis, monkeypatch, answer) -> list[str]:
+    """Run a 3-interval lockstep clock against a stand-in ledger: ``answer(event, seen)``
+    gives the states it publishes for each clock event (seen: the events before it)."""
+    import services.clock.ticker as ticker_module
+
+    monkeypatch.setattr(ticker_module, "SimClock", FakeSimClock)
+    clock, bus, version = FakeSimClock(T0), Bus(real_redis), iter(range(1, 100))
+
+    def ledger():
+        seen: list[m.Msg] = []
+        while True:
+            while real_redis.xlen(streams.CLOCK) <= len(seen):
+                threading.Event().wait(0.002)
+            event = events(real_redis)[len(seen)]
+            for state in answer(event, seen, next):
+                state = msgspec.structs.replace(state, version=next(version))
+                real_redis.set(streams.LEDGER_STATE_KEY, m.encode(state))
+                bus.publish(streams.LEDGER_EVENTS, state)
+            seen.append(event)
+
+    threading.Thread(target=ledger, daemon=True).start()
+    done = T0 + 900 + 60
+    stop = StopAfter(real_redis, 99, max_checks=30)  # a hang fails the test within seconds
+    t = Ticker(ClockConfig(clock="sim", sim_control_url="http://unused", lockstep=True, intervals=3,
+                           resolution_grace_s=60, settle_patience_s=0.2), bus, clock,
+               should_stop=lambda: done in clock.moves or stop())
+    t.run()
+    return [f"{type(e).__name__}:{e.interval}" for e in events(real_redis)]
+
+
+@pytest.mark.integration
+def test_lockstep_opens_the_next_window_while_the_last_one_settles(real_redis, monkeypatch):
+    # The stand-in ledger settles window k only once the clock has opened k+1 (as the
+    # real one may, and risk waits for it before deciding k+1): a clock that waited for
+    # the settlement before the next tick would hang here.  The last window is waited for.
+    def answer(event, seen, _):
+        k = event.interval
+        if isinstance(event, m.IntervalTick):
+            return [ledger_state(0, decided=k - 1, settled=k - 1), ledger_state(0, decided=k, settled=k - 1)]
+        return [ledger_state(0, decided=3, settled=3, done=True)] if k == 3 else []
+
+    assert run_lockstep_against(real_redis, monkeypatch, answer) == [
+        "IntervalTick:1", "WindowClosed:1", "IntervalTick:2", "WindowClosed:2", "IntervalTick:3", "WindowClosed:3"]
+
+
+@pytest.mark.integration
+def test_lockstep_opens_no_window_after_a_halting_decision(real_redis, monkeypatch):
+    # Interval 2's decision halts: its window is closed, priced and settled, and the run
+    # ends there.
+    def answer(event, seen, _):
+        k = event.interval
+        if isinstance(event, m.IntervalTick):
+            return [ledger_state(0, decided=k, settled=k - 1, halted=k == 2)]
+        Bus(real_redis).publish(streams.WINDOW_PRICES, m.WindowPrices(  # the feed's part
+            **m.header(key=("wp", k), ts_event=0, ts_init=0), run_id=f"run-{T0}", interval=k,
+            window_start=event.window_start, window_end=event.window_end, start_price=None,
+            end_price=None, source="test", complete=False))
+        return [ledger_state(0, decided=k, settled=k, halted=k == 2)]
+
+    assert run_lockstep_against(real_redis, monkeypatch, answer) == [
+        "IntervalTick:1", "WindowClosed:1", "IntervalTick:2", "WindowClosed:2"]
