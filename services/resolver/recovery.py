@@ -11,7 +11,8 @@ When it is SIGKILLed, rq keeps three things that block or lose work for minutes:
   with ``enqueue_in`` (every poll) waited that long;
 * the job it was running, left "started" forever (rq moves such jobs to the failed
   registry at the same 10-minute maintenance, and never re-runs them): that window's
-  resolution chain ended, and its settlement stayed unconfirmed;
+  resolution chain ended, and its settlement stayed unconfirmed.  Also a job whose
+  execution rq had recorded but not yet marked started (two steps);
 * a job it had taken off the queue but not started yet: rq moves it to the queue's
   intermediate list first and to the started registry only then, so a kill in between
   leaves it there, and rq's clean-up fails it a minute or more later.  Same result.
@@ -32,6 +33,7 @@ import socket
 import redis
 from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
+from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
@@ -102,21 +104,35 @@ def _release_scheduler_lock(client: redis.Redis, queue_name: str) -> bool:
 
 
 def _requeue_abandoned(client: redis.Redis, queue: Queue, worker_name: str) -> int:
+    """Jobs with an execution of ours in the started registry.  rq records the
+    execution (and the registry entry) in one step and marks the job started in the
+    next, so a kill in between leaves a job that still says "queued", with no worker
+    name of its own: the execution says whose it was."""
     registry = StartedJobRegistry(queue=queue)
     requeued = 0
     for entry in client.zrange(registry.key, 0, -1):
-        job_id, _execution = parse_composite_key(entry.decode())
+        job_id, execution_id = parse_composite_key(entry.decode())
         try:
             job = Job.fetch(job_id, connection=client)
         except NoSuchJobError:
             client.zrem(registry.key, entry)
             continue
-        if job.worker_name != worker_name or job.get_status() != JobStatus.STARTED:
+        if job.get_status() not in (JobStatus.STARTED, JobStatus.QUEUED):
+            continue  # finished or failed: rq's own clean-up
+        if _runner(client, job, execution_id) != worker_name:
             continue
         client.zrem(registry.key, entry)
+        queue.intermediate_queue.remove(job_id)  # (still there between the two steps)
         queue.enqueue_job(job)
         requeued += 1
     return requeued
+
+
+def _runner(client: redis.Redis, job: Job, execution_id: str) -> str | None:
+    try:
+        return Execution.fetch(execution_id, job.id, connection=client).worker_name or job.worker_name
+    except ValueError:  # the execution's record has expired
+        return job.worker_name
 
 
 def _requeue_unstarted(queue: Queue) -> int:

@@ -143,6 +143,30 @@ def test_resolver_requeues_a_job_its_predecessor_took_but_never_started(real_red
 
 
 @pytest.mark.integration
+def test_resolver_requeues_a_job_whose_execution_was_recorded_but_not_started(real_redis):
+    # Arrange: rq records the execution (started registry) in one pipeline and marks
+    # the job started (status, worker name, out of the intermediate list) in the next;
+    # the kill came in between.  Seen in CI: window 13's poll lost, never confirmed.
+    from rq import SimpleWorker
+    from rq.executions import prepare_execution
+
+    queue = Queue(streams.RESOLUTION_QUEUE, connection=real_redis)
+    job = queue.enqueue_call("services.resolver.jobs.poll_resolution", args=(RUN, 13, "s", 1, 40),
+                             job_id="resolve-x-13-1")
+    real_redis.lmove(queue.key, queue.intermediate_queue_key)
+    prepare_execution(SimpleWorker([queue], connection=real_redis, name="resolver-1"), job)
+    assert job.id in queue.started_job_registry and job.get_status() == "queued"
+
+    # Act
+    summary = recover_from_predecessor(real_redis, queue, "resolver-1")
+
+    # Assert: queued once, nowhere else
+    assert summary["requeued_jobs"] == 1
+    assert queue.job_ids == [job.id] and queue.intermediate_queue.get_job_ids() == []
+    assert job.id not in queue.started_job_registry
+
+
+@pytest.mark.integration
 def test_resolver_leaves_a_live_workers_registration_alone(real_redis):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
