@@ -124,14 +124,21 @@ def test_resolver_releases_its_killed_predecessors_registration_lock_and_job(rea
     assert queue.job_ids == [job.id]
 
 
+def dequeued_poll(client, interval: int):
+    """A poll job rq has taken off the queue (into its intermediate list), as a worker's
+    dequeue leaves it: (queue, job)."""
+    queue = Queue(streams.RESOLUTION_QUEUE, connection=client)
+    job = queue.enqueue_call("services.resolver.jobs.poll_resolution", args=(RUN, interval, "s", 1, 40),
+                             job_id=f"resolve-x-{interval}-1")
+    client.lmove(queue.key, queue.intermediate_queue_key)
+    return queue, job
+
+
 @pytest.mark.integration
 def test_resolver_requeues_a_job_its_predecessor_took_but_never_started(real_redis):
     # Arrange: rq moves a dequeued job to the intermediate list, then (in one pipeline)
     # to the started registry; the kill came in between
-    queue = Queue(streams.RESOLUTION_QUEUE, connection=real_redis)
-    job = queue.enqueue_call("services.resolver.jobs.poll_resolution", args=(RUN, 15, "s", 1, 40),
-                             job_id="resolve-x-15-1")
-    real_redis.lmove(queue.key, queue.intermediate_queue_key)
+    queue, job = dequeued_poll(real_redis, 15)
     assert queue.job_ids == [] and queue.intermediate_queue.get_job_ids() == [job.id]
 
     # Act
@@ -150,10 +157,7 @@ def test_resolver_requeues_a_job_whose_execution_was_recorded_but_not_started(re
     from rq import SimpleWorker
     from rq.executions import prepare_execution
 
-    queue = Queue(streams.RESOLUTION_QUEUE, connection=real_redis)
-    job = queue.enqueue_call("services.resolver.jobs.poll_resolution", args=(RUN, 13, "s", 1, 40),
-                             job_id="resolve-x-13-1")
-    real_redis.lmove(queue.key, queue.intermediate_queue_key)
+    queue, job = dequeued_poll(real_redis, 13)
     prepare_execution(SimpleWorker([queue], connection=real_redis, name="resolver-1"), job)
     assert job.id in queue.started_job_registry and job.get_status() == "queued"
 
