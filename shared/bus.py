@@ -7,6 +7,11 @@ at-least-once through consumer groups; a handler's outputs and the ack of its in
 committed in one server-side script, so a crash either loses both (the input is
 redelivered and the same deterministic ids are produced) or keeps both.
 
+A commit may also set keys (``KeyValue``): the latest value of something readers GET
+rather than replay, such as the ledger's state and the clock's run plan.  Set in the
+same script as the messages that announce them, a key never runs ahead of or behind
+its stream, and costs no round trip of its own.
+
 Each message id enters a stream at most once: the commit adds a message only if its
 "published" marker (``streams.published_key``) was not set yet, and sets it in the same
 step.  A producer that publishes again after a restart (the clock's current tick, the
@@ -22,7 +27,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import redis
@@ -32,17 +37,25 @@ from shared.messages import Msg
 
 log = logging.getLogger("polybot.bus")
 
-Out = tuple[str, Msg]  # (stream, message) to publish
+
+
+class KeyValue(NamedTuple):
+    """A key a commit sets (always: it holds the latest value, not a message)."""
+    key: str
+    value: bytes
+
+
+Out = tuple[str, Msg] | KeyValue  # (stream, message) to publish, or a key to set
 PUBLISHED_TTL_S = 7 * 24 * 3600  # far longer than any run, restart or redelivery
 
-# KEYS: (marker, stream) per output, then the stream of each ack.
-# ARGV: ttl, maxlen, outputs, acks, then per output its field count and fields, then
-# per ack its group and entry id.  Returns the entry id of each output, or false for
-# a message id the stream already had.
+# KEYS: (marker, stream) per output, then each key to set, then the stream of each ack.
+# ARGV: ttl, maxlen, outputs, sets, acks, then per output its field count and fields,
+# then each key's value, then per ack its group and entry id.  Returns the entry id of
+# each output, or false for a message id the stream already had.
 _COMMIT_SCRIPT = """
 local ttl, maxlen = ARGV[1], ARGV[2]
-local n_out, n_ack = tonumber(ARGV[3]), tonumber(ARGV[4])
-local arg, ids = 5, {}
+local n_out, n_set, n_ack = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local arg, ids = 6, {}
 for i = 1, n_out do
     local n_fields = tonumber(ARGV[arg])
     local entry = {}
@@ -54,8 +67,12 @@ for i = 1, n_out do
         ids[i] = false
     end
 end
+for i = 1, n_set do
+    redis.call('SET', KEYS[2 * n_out + i], ARGV[arg])
+    arg = arg + 1
+end
 for i = 1, n_ack do
-    redis.call('XACK', KEYS[2 * n_out + i], ARGV[arg], ARGV[arg + 1])
+    redis.call('XACK', KEYS[2 * n_out + n_set + i], ARGV[arg], ARGV[arg + 1])
     arg = arg + 2
 end
 return ids
@@ -82,18 +99,24 @@ class Bus:
         return self.commit([(stream, msg)])[0]
 
     def commit(self, outputs: Iterable[Out], acks: Sequence[tuple[str, str, str]] = ()) -> list[str | None]:
-        """XADD every output whose id is new to its stream and XACK every
-        (stream, group, entry_id), atomically.  Returns each output's entry id (None
-        for a copy of a message the stream already had)."""
-        outputs = list(outputs)
+        """XADD every message whose id is new to its stream, SET every KeyValue and
+        XACK every (stream, group, entry_id), atomically.  Returns each message's entry
+        id (None for a copy of a message the stream already had), in order."""
+        messages_out: list[tuple[str, Msg]] = []
+        sets: list[KeyValue] = []
+        for out in outputs:
+            (sets if isinstance(out, KeyValue) else messages_out).append(out)
         keys: list[str] = []
-        args: list = [PUBLISHED_TTL_S, self.maxlen, len(outputs), len(acks)]
+        args: list = [PUBLISHED_TTL_S, self.maxlen, len(messages_out), len(sets), len(acks)]
         wall_ns = time.time_ns()
-        for stream, msg in outputs:
+        for stream, msg in messages_out:
             entry = fields(msg, wall_ns)
             keys += [streams.published_key(stream, str(msg.id)), stream]
             args.append(2 * len(entry))
             args.extend(chain.from_iterable(entry.items()))
+        for key, value in sets:
+            keys.append(key)
+            args.append(value)
         for stream, group, entry_id in acks:
             keys.append(stream)
             args += [group, entry_id]

@@ -21,7 +21,7 @@ from services.clock.config import ClockConfig
 from services.clock.schedule import RunPlan, first_start_of
 from services.clock.venue_wait import VenueWait
 from shared import messages as m, streams
-from shared.bus import Bus
+from shared.bus import Bus, KeyValue
 from shared.clock import Clock, SimClock, WINDOW_SECONDS, window_start_of
 from shared.health import Heartbeat
 from shared.ledger_view import read_state, wait_for_state
@@ -76,8 +76,11 @@ class Ticker:
             self.heartbeat.beat()
             self.sleep(0.1)
 
-    def save(self, plan: RunPlan) -> None:
-        self.bus.redis.set(streams.RUN_KEY, msgspec.json.encode(plan))
+    def save(self, plan: RunPlan, *events: m.Msg) -> None:
+        """The plan, and the events it now counts, in one commit: a restart finds the
+        plan and the stream agreeing (and the save costs no round trip of its own)."""
+        self.bus.commit([*((streams.CLOCK, event) for event in events),
+                         KeyValue(streams.RUN_KEY, msgspec.json.encode(plan))])
 
     # -- the loop ------------------------------------------------------------------
     def run(self) -> int:
@@ -107,9 +110,8 @@ class Ticker:
         if not self._reach(start):
             return False
         tick = plan.tick(k, self.clock.now_ns())
-        self.bus.publish(streams.CLOCK, tick)
         plan.ticked = max(plan.ticked, k)
-        self.save(plan)
+        self.save(plan, tick)
         log.info("interval opened", extra={"data": {"interval": k, "window_start": start}})
         if self.cfg.lockstep:
             # Window k-1 may still be settling: risk waits for that settlement before it
@@ -130,9 +132,8 @@ class Ticker:
         if not self._reach(end):
             return False  # stopped before the window ended: never close it early
         closed = plan.closed_event(k, self.clock.now_ns())
-        self.bus.publish(streams.CLOCK, closed)
         plan.closed = k
-        self.save(plan)
+        self.save(plan, closed)
         halted = self._ledger_halted(plan)
         if self.cfg.lockstep:
             # The next window opens at this one's end, while this one settles (the next
@@ -183,9 +184,7 @@ class Ticker:
         log.warning("the run plan vanished from Redis (Redis restarted empty?): publishing the current "
                     "step again", extra={"data": {"run_id": plan.run_id,
                                                   "events": [type(event).__name__ for event in events]}})
-        self.save(plan)
-        for event in events:
-            self.bus.publish(streams.CLOCK, event)
+        self.save(plan, *events)
 
     def _reach(self, unix_s: int) -> bool:
         """Make it ``unix_s``: advance simulated time, or wait for it. False if stopped first."""

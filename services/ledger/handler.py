@@ -7,13 +7,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import redis
-
 from services.ledger.config import LedgerConfig
 from services.ledger.facts import Decision, Fill, Prices, from_message
 from services.ledger.ledger import Change, Ledger
 from shared import messages as m, streams
-from shared.bus import Out
+from shared.bus import KeyValue, Out
 from shared.clock import WINDOW_SECONDS, Clock
 from shared.errors import MessageError
 
@@ -28,10 +26,9 @@ class LedgerHandler:
     streams = (streams.CLOCK, streams.DECISIONS, streams.ORDER_EVENTS, streams.WINDOW_PRICES,
                streams.RESOLUTIONS, streams.LEDGER_CMDS)
 
-    def __init__(self, ledger: Ledger, client: redis.Redis, cfg: LedgerConfig, clock: Clock,
+    def __init__(self, ledger: Ledger, cfg: LedgerConfig, clock: Clock,
                  enqueue_resolution: EnqueueResolution | None = None):
         self.ledger = ledger
-        self.redis = client
         self.cfg = cfg
         self.clock = clock
         self.enqueue_resolution = enqueue_resolution
@@ -61,8 +58,9 @@ class LedgerHandler:
     def publish_state(self, cause: m.Msg | None, change: Change | None = None) -> list[Out]:
         state = self.state_message(cause)
         self.ledger.files.write_state(self.state_document())
-        self.redis.set(streams.LEDGER_STATE_KEY, m.encode(state))
-        outputs: list[Out] = [(streams.LEDGER_EVENTS, state)]
+        # The key readers GET and the event that wakes them, in one commit.
+        outputs: list[Out] = [KeyValue(streams.LEDGER_STATE_KEY, m.encode(state)),
+                              (streams.LEDGER_EVENTS, state)]
         for step in (change.settled if change else []):
             if step.record.outcome in ("WIN", "LOSS", "VOID"):
                 outputs.append((streams.LEDGER_EVENTS, self._settled(step, cause)))

@@ -51,7 +51,7 @@ def build_handler(cfg: LedgerConfig, bus) -> LedgerHandler:
             except DuplicateJobError:
                 pass  # that window's polling was started already
 
-    handler = LedgerHandler(ledger, bus.redis, cfg, cfg.make_clock(), enqueue)
+    handler = LedgerHandler(ledger, cfg, cfg.make_clock(), enqueue)
     bus.commit(handler.publish_state(None))  # rebuilt from the files: tell everyone
     handler.schedule_unconfirmed()
     return handler

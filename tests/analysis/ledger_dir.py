@@ -45,7 +45,7 @@ def make_state_dir(directory: Path, intervals: list[Interval]) -> Path:
     for k, interval in enumerate(intervals, 1):
         for fact in _facts(k, interval):
             ledger.apply(fact)
-    handler = LedgerHandler(ledger, None, cfg, ManualClock(0))
+    handler = LedgerHandler(ledger, cfg, ManualClock(0))
     files.write_state(handler.state_document())
     return directory
 

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from shared import messages as m, streams
-from shared.bus import Bus, Consumer
+from shared.bus import Bus, Consumer, KeyValue
 from shared.runtime import RuntimeConfig, ServiceLoop
 from tests import stubs
 from tests.bus.echo_service import OUT, Echo
@@ -186,3 +186,20 @@ def test_commit_is_one_step_outputs_and_acks_together_on_a_real_redis(real_redis
     assert ids[0] and ids[1] is None and ids[2]
     assert [m.decode(streams.CLOCK, f[b"data"]).interval for _, f in real_redis.xrange(OUT)] == [2, 3]
     assert real_redis.xpending(streams.CLOCK, "g")["pending"] == 0
+
+
+def test_commit_sets_keys_with_its_messages_and_ack_on_a_real_redis(real_redis):
+    bus = Bus(real_redis)
+    bus.publish(streams.CLOCK, stubs.tick(1))
+    consumer = Consumer(bus, "g", "g-1", [streams.CLOCK], block_ms=10)
+    consumer.ensure_groups()
+    entry, = consumer.read()
+    ids = bus.commit([KeyValue("latest", b"v1"), (OUT, stubs.tick(2)), KeyValue("other", b"x")],
+                     [(entry.stream, "g", entry.entry_id)])
+    assert len(ids) == 1 and ids[0]  # one id per message: keys have none
+    assert real_redis.mget("latest", "other") == [b"v1", b"x"]
+    assert real_redis.xpending(streams.CLOCK, "g")["pending"] == 0
+    # A key holds the latest value: set again even when its message was a copy.
+    assert bus.commit([(OUT, stubs.tick(2)), KeyValue("latest", b"v2")]) == [None]
+    assert real_redis.get("latest") == b"v2" and real_redis.xlen(OUT) == 1
+

@@ -167,11 +167,14 @@ def run_lockstep_against(real_redis, monkeypatch, answer) -> list[str]:
     monkeypatch.setattr(ticker_module, "SimClock", FakeSimClock)
     clock, bus, version = FakeSimClock(T0), Bus(real_redis), iter(range(1, 100))
 
+    finished = threading.Event()  # or this stand-in would answer the next test's clock
+
     def ledger():
         seen: list[m.Msg] = []
-        while True:
+        while not finished.is_set():
             while real_redis.xlen(streams.CLOCK) <= len(seen):
-                threading.Event().wait(0.002)
+                if finished.wait(0.002):
+                    return
             event = events(real_redis)[len(seen)]
             for state in answer(event, seen, next):
                 state = msgspec.structs.replace(state, version=next(version))
@@ -185,7 +188,10 @@ def run_lockstep_against(real_redis, monkeypatch, answer) -> list[str]:
     t = Ticker(ClockConfig(clock="sim", sim_control_url="http://unused", lockstep=True, intervals=3,
                            resolution_grace_s=60, settle_patience_s=0.2), bus, clock,
                should_stop=lambda: done in clock.moves or stop())
-    t.run()
+    try:
+        t.run()
+    finally:
+        finished.set()
     return [f"{type(e).__name__}:{e.interval}" for e in events(real_redis)]
 
 

@@ -14,6 +14,7 @@ from services.ledger.handler import LedgerHandler
 from services.ledger.journal import Journal
 from services.ledger.ledger import Ledger
 from shared import messages as m, streams
+from shared.bus import Bus, KeyValue
 from shared.clock import ManualClock
 from tests import stubs
 
@@ -72,14 +73,19 @@ class Harness:
         ledger = Ledger(starting_capital=D(100), floor=self.cfg.floor, intervals=self.cfg.intervals,
                         files=StateFiles(self.dir, fsync=False), journal=Journal(self.dir / "ledger.journal", False))
         self.enqueued = []
-        self.handler = LedgerHandler(ledger, self.redis, self.cfg, ManualClock(0),
+        self.handler = LedgerHandler(ledger, self.cfg, ManualClock(0),
                                      lambda *a: self.enqueued.append(a))
         return self
 
     def feed(self, *msgs):
+        """Handle each message and commit its outputs as the service loop would; the
+        messages published (keys set are in Redis)."""
         out = []
         for msg in msgs:
-            out += self.handler.handle("x", msg)
+            outputs = self.handler.handle("x", msg)
+            if self.redis is not None:
+                Bus(self.redis).commit(outputs)
+            out += [o for o in outputs if not isinstance(o, KeyValue)]
         return out
 
     @property
