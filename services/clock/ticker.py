@@ -122,7 +122,11 @@ class Ticker:
             previous = VenueWait(self.cfg, self.bus.redis, plan, k - 1, self._reach)
 
             def on_stall() -> bool:
-                previous.on_stall()  # moves time on for k-1's resolution when it needs one
+                if previous.on_stall():  # moves time on for k-1's resolution when it needs one
+                    # The venue never resolved k-1: let k's entry deadline pass, as real
+                    # time would, so risk skips k rather than wait for it with time
+                    # standing still (the grace above may end before that deadline).
+                    self._reach(tick.entry_deadline)
                 return False
 
             in_flight = (self._settling, tick) if self._settling is not None else (tick,)

@@ -11,7 +11,7 @@ from services.clock.config import ClockConfig
 from services.clock.schedule import RunPlan
 from services.clock.ticker import Ticker
 from shared import messages as m, streams
-from shared.bus import Bus
+from shared.bus import Bus, KeyValue
 from shared.clock import ManualClock
 
 T0 = 1_722_470_400  # a 5-minute boundary
@@ -226,3 +226,52 @@ def test_lockstep_opens_no_window_after_a_halting_decision(real_redis, monkeypat
 
     assert run_lockstep_against(real_redis, monkeypatch, answer) == [
         "IntervalTick:1", "WindowClosed:1", "IntervalTick:2", "WindowClosed:2"]
+
+
+@pytest.mark.integration
+def test_lockstep_lets_the_entry_deadline_pass_when_the_venue_never_settles(real_redis, monkeypatch):
+    # Window 1 traded and the feed could not price it; the venue never resolves it.  Risk
+    # skips window 2 once window 2's entry deadline has passed, here 120 s after its
+    # start, later than the 60 s of grace the clock gives the venue: the clock must move
+    # time on to that deadline, or risk and the clock wait for each other for ever.
+    import services.clock.ticker as ticker_module
+
+    monkeypatch.setattr(ticker_module, "SimClock", FakeSimClock)
+    clock, bus, finished = FakeSimClock(T0), Bus(real_redis), threading.Event()
+    deadline_2 = T0 + 300 + 120
+    position = m.Position(interval=1, slug="s", outcome="Up", token_id="t", stake=5, shares=10,
+                          avg_price="0.5", fee=0, order_id="o")
+
+    def publish(version, decided, settled, **kw):
+        state = msgspec.structs.replace(ledger_state(version, decided=decided, settled=settled, intervals=2), **kw)
+        bus.commit([KeyValue(streams.LEDGER_STATE_KEY, m.encode(state)), (streams.LEDGER_EVENTS, state)])
+
+    def ledger():  # decides window 1, never settles it, and skips window 2 at its deadline
+        publish(1, 1, 0, open_position=position)
+        while real_redis.xlen(streams.CLOCK) < 2 and not finished.wait(0.002):
+            pass
+        bus.publish(streams.WINDOW_PRICES, m.WindowPrices(
+            **m.header(key=("wp", 1), ts_event=0, ts_init=0), run_id=f"run-{T0}", interval=1,
+            window_start=T0, window_end=T0 + 300, start_price=None, end_price=None, source="test",
+            complete=False))
+        while clock.now() < deadline_2 and not finished.wait(0.002):
+            pass
+        publish(2, 2, 0, open_position=position)
+        while real_redis.xlen(streams.CLOCK) < 4 and not finished.wait(0.002):
+            pass
+        publish(3, 2, 2, run_complete=True)
+
+    threading.Thread(target=ledger, daemon=True).start()
+    stop = StopAfter(real_redis, 99, max_checks=300)  # a hang fails the test within seconds
+    t = Ticker(ClockConfig(clock="sim", sim_control_url="http://unused", lockstep=True, intervals=2,
+                           entry_deadline_s=120, resolution_grace_s=60, venue_resolution_s=15,
+                           settle_patience_s=0.6), bus, clock,
+               should_stop=lambda: T0 + 600 + 60 in clock.moves or stop())
+    try:
+        t.run()
+    finally:
+        finished.set()
+    # the venue's time, its grace, then the deadline; window 2 closed; the run's grace
+    assert clock.moves == [T0 + 300, T0 + 300 + 15, T0 + 300 + 60, deadline_2, T0 + 600, T0 + 660]
+    assert [type(e).__name__ for e in events(real_redis)] == [
+        "IntervalTick", "WindowClosed", "IntervalTick", "WindowClosed"]
