@@ -38,7 +38,6 @@ from shared.messages import Msg
 log = logging.getLogger("polybot.bus")
 
 
-
 class KeyValue(NamedTuple):
     """A key a commit sets (always: it holds the latest value, not a message)."""
     key: str

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from shared import messages as m, streams
-from shared.bus import Bus, Consumer, KeyValue
+from shared.bus import Bus, Consumer, Entry, KeyValue
 from shared.runtime import RuntimeConfig, ServiceLoop
 from tests import stubs
 from tests.bus.echo_service import OUT, Echo
@@ -175,12 +175,17 @@ def test_a_handler_output_already_published_is_not_added_again_but_its_input_is_
     assert fake_redis.xpending(streams.CLOCK, "echo")["pending"] == 0
 
 
-def test_commit_is_one_step_outputs_and_acks_together_on_a_real_redis(real_redis):
-    bus = Bus(real_redis)
-    bus.publish(streams.CLOCK, stubs.tick(1))
-    consumer = Consumer(bus, "g", "g-1", [streams.CLOCK], block_ms=10)
+def tick_read_by_group(client) -> Entry:
+    """A tick on the clock stream, read (and so pending) in group ``g``."""
+    Bus(client).publish(streams.CLOCK, stubs.tick(1))
+    consumer = Consumer(Bus(client), "g", "g-1", [streams.CLOCK], block_ms=10)
     consumer.ensure_groups()
     entry, = consumer.read()
+    return entry
+
+
+def test_commit_is_one_step_outputs_and_acks_together_on_a_real_redis(real_redis):
+    bus, entry = Bus(real_redis), tick_read_by_group(real_redis)
     ids = bus.commit([(OUT, stubs.tick(2)), (OUT, stubs.tick(2)), (OUT, stubs.tick(3))],
                      [(entry.stream, "g", entry.entry_id)])
     assert ids[0] and ids[1] is None and ids[2]
@@ -189,11 +194,7 @@ def test_commit_is_one_step_outputs_and_acks_together_on_a_real_redis(real_redis
 
 
 def test_commit_sets_keys_with_its_messages_and_ack_on_a_real_redis(real_redis):
-    bus = Bus(real_redis)
-    bus.publish(streams.CLOCK, stubs.tick(1))
-    consumer = Consumer(bus, "g", "g-1", [streams.CLOCK], block_ms=10)
-    consumer.ensure_groups()
-    entry, = consumer.read()
+    bus, entry = Bus(real_redis), tick_read_by_group(real_redis)
     ids = bus.commit([KeyValue("latest", b"v1"), (OUT, stubs.tick(2)), KeyValue("other", b"x")],
                      [(entry.stream, "g", entry.entry_id)])
     assert len(ids) == 1 and ids[0]  # one id per message: keys have none
@@ -202,4 +203,3 @@ def test_commit_sets_keys_with_its_messages_and_ack_on_a_real_redis(real_redis):
     # A key holds the latest value: set again even when its message was a copy.
     assert bus.commit([(OUT, stubs.tick(2)), KeyValue("latest", b"v2")]) == [None]
     assert real_redis.get("latest") == b"v2" and real_redis.xlen(OUT) == 1
-

@@ -135,8 +135,7 @@ def test_lockstep_moves_simulated_time_only_when_the_ledger_is_ready(real_redis,
                                   total_trades=0, is_active=True, halted=False, halt_reason="", intervals_total=3,
                                   current_interval=k, decided_through=k, settled_through=k if seen % 2 == 0 else k - 1,
                                   open_position=None, run_complete=seen == 6, version=version)
-            real_redis.set(streams.LEDGER_STATE_KEY, m.encode(state))
-            bus.publish(streams.LEDGER_EVENTS, state)
+            publish_state(bus, state)
 
     thread = threading.Thread(target=ledger, daemon=True)
     thread.start()
@@ -147,6 +146,11 @@ def test_lockstep_moves_simulated_time_only_when_the_ledger_is_ready(real_redis,
     # each window's end, once (a window's start is the last one's end: no second move)
     assert clock.moves[:3] == [T0 + 300, T0 + 600, T0 + 900]
     assert clock.moves[-1] == T0 + 900 + 60  # the grace that lets the venue publish resolutions
+
+
+def publish_state(bus: Bus, state: m.LedgerState) -> None:
+    """What the ledger does with a new state: the key and its event, in one commit."""
+    bus.commit([KeyValue(streams.LEDGER_STATE_KEY, m.encode(state)), (streams.LEDGER_EVENTS, state)])
 
 
 def ledger_state(version: int, decided: int, settled: int, *, halted: bool = False, done: bool = False,
@@ -178,8 +182,7 @@ def run_lockstep_against(real_redis, monkeypatch, answer) -> list[str]:
             event = events(real_redis)[len(seen)]
             for state in answer(event, seen, next):
                 state = msgspec.structs.replace(state, version=next(version))
-                real_redis.set(streams.LEDGER_STATE_KEY, m.encode(state))
-                bus.publish(streams.LEDGER_EVENTS, state)
+                publish_state(bus, state)
             seen.append(event)
 
     threading.Thread(target=ledger, daemon=True).start()
@@ -243,8 +246,8 @@ def test_lockstep_lets_the_entry_deadline_pass_when_the_venue_never_settles(real
                           avg_price="0.5", fee=0, order_id="o")
 
     def publish(version, decided, settled, **kw):
-        state = msgspec.structs.replace(ledger_state(version, decided=decided, settled=settled, intervals=2), **kw)
-        bus.commit([KeyValue(streams.LEDGER_STATE_KEY, m.encode(state)), (streams.LEDGER_EVENTS, state)])
+        publish_state(bus, msgspec.structs.replace(
+            ledger_state(version, decided=decided, settled=settled, intervals=2), **kw))
 
     def ledger():  # decides window 1, never settles it, and skips window 2 at its deadline
         publish(1, 1, 0, open_position=position)
